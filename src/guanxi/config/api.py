@@ -1,0 +1,74 @@
+"""The REST API (/api/v1/): mounts each app's router and maps domain errors to HTTP answers.
+
+- 422 with ``{"detail": [...], "errors": {field: [messages]}}`` for bad input
+- 404 for a record that does not exist or is outside the caller's scope (never its contents)
+- 409 for a stale ``version``; 403 for an action the caller's role does not allow
+"""
+
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from guanxi.org.auth import BearerToken, Session
+
+api = NinjaAPI(
+    title="Guanxi API",
+    version="1",
+    description="Guanxi CRM. Authenticate with `Authorization: Bearer <token>` (`guanxi token create USER`).",
+    auth=[BearerToken(), Session()],
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationFailed)
+def _validation_failed(request, exc: ValidationFailed):
+    detail = [
+        {"loc": ["body", field], "msg": msg, "type": "value_error"}
+        for field, msgs in exc.errors.items()
+        for msg in msgs
+    ]
+    return api.create_response(request, {"detail": detail, "errors": exc.errors}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_error(request, exc: NinjaValidationError):
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors:
+        loc = [str(x) for x in e.get("loc", []) if x not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(loc) or "__all__", []).append(e.get("msg", ""))
+    return api.create_response(request, {"detail": exc.errors, "errors": errors}, status=422)
+
+
+@api.exception_handler(Conflict)
+def _conflict(request, exc: Conflict):
+    return api.create_response(
+        request, {"detail": str(exc), "current_version": exc.current_version}, status=409
+    )
+
+
+@api.exception_handler(NotFound)
+def _not_found(request, exc: NotFound):
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
+@api.exception_handler(Forbidden)
+def _forbidden(request, exc: Forbidden):
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return api.create_response(request, {"detail": _("Authentication required.")}, status=401)
+
+
+def _mount() -> None:
+    from guanxi.customers.api import router as customers_router
+    from guanxi.org.api import router as org_router
+
+    api.add_router("/", customers_router)
+    api.add_router("/", org_router)
+
+
+_mount()

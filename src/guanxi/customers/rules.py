@@ -1,0 +1,67 @@
+"""Row-level access rules for customers and what hangs off them (registered in apps.py).
+
+- administrators: everything;
+- auditors: read and export everything, never edit, no personal contact fields;
+- managers: their department's customers (the owner's department, kept on the customer);
+- account managers: customers they own, those whose account team they are on, and those of an
+  account manager they currently deputise for; only the owner (or deputy) may delete;
+- service agents: read every customer and contact to log a call, no personal fields, no edits;
+- analysts: company customers for aggregates, never a contact (personal data).
+"""
+
+from django.db.models import Q
+
+from guanxi.org.access import ALL, NONE, covered_user_ids, scope
+from guanxi.org.models import Role
+
+
+def customer_rule(user, action: str):
+    role = user.role
+    if role == Role.AUDITOR:
+        return ALL if action in ("view", "export", "aggregate") else NONE
+    if role == Role.SERVICE_AGENT:
+        return ALL if action == "view" else NONE
+    if role == Role.ANALYST:
+        if action == "aggregate":
+            return ALL
+        return Q(kind="company") if action == "view" else NONE
+    if role == Role.MANAGER:
+        if user.department_id is None:
+            return Q(owner=user)
+        return Q(department_id=user.department_id)
+    if role == Role.ACCOUNT_MANAGER:
+        covered = covered_user_ids(user)
+        if action == "delete":
+            return Q(owner_id__in=covered)
+        from .models import Customer
+
+        team_ids = Customer.account_team.through.objects.filter(user_id=user.pk).values("customer_id")
+        return Q(owner_id__in=covered) | Q(pk__in=team_ids)
+    return NONE
+
+
+def contact_rule(user, action: str):
+    from .models import Customer
+
+    role = user.role
+    if role == Role.ANALYST and action != "aggregate":
+        return NONE
+    if role == Role.SERVICE_AGENT and action == "view":
+        return ALL
+    customer_action = "change" if action == "delete" else action
+    condition = customer_rule(user, customer_action)
+    if condition is ALL or condition is NONE:
+        return condition
+    return Q(customer__in=scope(user, Customer.objects.all(), customer_action).values("pk"))
+
+
+def revenue_reason_rule(user, action: str):
+    from .models import Customer
+
+    if action in ("view", "export", "aggregate"):
+        condition = customer_rule(user, "view" if user.role != Role.ANALYST else "aggregate")
+    else:
+        condition = customer_rule(user, "change")
+    if condition is ALL or condition is NONE:
+        return condition
+    return Q(customer__in=scope(user, Customer.objects.all(), "change" if action == "change" else "view").values("pk"))
