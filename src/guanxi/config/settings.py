@@ -39,7 +39,9 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-for-local-use-do-not-deploy-0123456789"
 
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("GUANXI_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",") if h
+    h.strip()
+    for h in os.environ.get("GUANXI_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver").split(",")
+    if h
 ]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("GUANXI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
@@ -155,6 +157,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+try:  # the data directory holds the database, collected static files and uploads
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

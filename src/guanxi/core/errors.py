@@ -34,7 +34,10 @@ class Conflict(DomainError):
     def __init__(self, current_version: int | None = None):
         self.current_version = current_version
         super().__init__(
-            _("Someone else saved this record after you opened it. Reload it to see their changes, then apply yours again.")
+            _(
+                "Someone else saved this record after you opened it. "
+                "Reload it to see their changes, then apply yours again."
+            )
         )
 
 

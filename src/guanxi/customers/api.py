@@ -342,7 +342,12 @@ def set_revenue(request: HttpRequest, customer_id: int, payload: RevenueIn):
     owed = RevenueReasonRequest.objects.filter(
         customer_id=customer_id, period_start=fig.period_start, explained_at__isnull=True
     ).exists()
-    return {"customer_id": customer_id, "period_start": fig.period_start, "revenue": fig.revenue, "reason_owed": owed}
+    return {
+        "customer_id": customer_id,
+        "period_start": fig.period_start,
+        "revenue": fig.revenue,
+        "reason_owed": owed,
+    }
 
 
 # --- contacts -------------------------------------------------------------------------------------

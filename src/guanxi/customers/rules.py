@@ -64,4 +64,8 @@ def revenue_reason_rule(user, action: str):
         condition = customer_rule(user, "change")
     if condition is ALL or condition is NONE:
         return condition
-    return Q(customer__in=scope(user, Customer.objects.all(), "change" if action == "change" else "view").values("pk"))
+    return Q(
+        customer__in=scope(user, Customer.objects.all(), "change" if action == "change" else "view").values(
+            "pk"
+        )
+    )

@@ -81,6 +81,12 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        # `guanxi createsuperuser` makes a superuser: that is the administrator role
+        if self.is_superuser:
+            self.role = Role.ADMIN
+        super().save(*args, **kwargs)
+
     @property
     def is_admin(self) -> bool:
         return self.is_superuser or self.role == Role.ADMIN
@@ -103,7 +109,9 @@ class Deputy(models.Model):
         verbose_name = _("deputy (代理人)")
         verbose_name_plural = _("deputies")
         constraints = [
-            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="deputy_dates"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")), name="deputy_dates"
+            ),
             models.CheckConstraint(condition=~models.Q(absent=models.F("deputy")), name="deputy_not_self"),
         ]
 
@@ -125,6 +133,9 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
 
     @staticmethod
     def hash(key: str) -> str:

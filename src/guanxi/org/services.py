@@ -79,4 +79,142 @@ def add_deputy(*, actor: User, absent_id: int, deputy_id: int, starts_on: dateti
         raise ValidationFailed(errors)
     if not (actor.is_admin or (actor.role == Role.MANAGER and actor.department_id == absent.department_id)):
         raise Forbidden()
-    return Deputy.objects.create(absent=absent, deputy=deputy, starts_on=starts_on, ends_on=ends_on, note=note)
+    return Deputy.objects.create(
+        absent=absent, deputy=deputy, starts_on=starts_on, ends_on=ends_on, note=note
+    )
+
+
+# --- administration of people and structure (administrators) --------------------------------------
+
+USER_FIELDS = {"username", "display_name", "email", "phone", "role", "department", "team", "is_active"}
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden(_("Only an administrator manages users and the organisation."))
+
+
+def _placement_errors(data: dict[str, Any], errors: dict[str, list[str]]) -> tuple[Any, Any]:
+    dept = team = None
+    if data.get("department"):
+        dept = Department.objects.filter(pk=data["department"]).first()
+        if dept is None:
+            errors["department"] = [_("No such department.")]
+    if data.get("team"):
+        team = Team.objects.filter(pk=data["team"]).first()
+        if team is None:
+            errors["team"] = [_("No such team.")]
+        elif dept is None:
+            dept = team.department
+        elif team.department_id != dept.pk:
+            errors["team"] = [_("The team belongs to another department.")]
+    if "role" in data and data["role"] not in Role.values:
+        errors["role"] = [_("Unknown role.")]
+    return dept, team
+
+
+def create_user(*, actor: User, data: dict[str, Any], password: str) -> User:
+    """A new user with a role and a place in the organisation (administrators only)."""
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    _require_admin(actor)
+    unknown = set(data) - USER_FIELDS
+    if unknown:
+        raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
+    errors: dict[str, list[str]] = {}
+    username = (data.get("username") or "").strip()
+    if not username:
+        errors["username"] = [_("This field is required.")]
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = [_("This username is taken.")]
+    dept, team = _placement_errors(data, errors)
+    user = User(
+        username=username,
+        display_name=(data.get("display_name") or "").strip(),
+        email=(data.get("email") or "").strip(),
+        phone=(data.get("phone") or "").strip(),
+        role=data.get("role") or Role.ACCOUNT_MANAGER,
+        department=dept,
+        team=team,
+        is_active=data.get("is_active", True),
+    )
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        errors["password"] = list(e.messages)
+    try:
+        user.full_clean(exclude=["password", *errors])
+    except ValidationError as e:
+        for k, v in e.message_dict.items():
+            errors.setdefault(k, []).extend(v)
+    if errors:
+        raise ValidationFailed(errors)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+def update_user(*, actor: User, user_id: int, data: dict[str, Any]) -> User:
+    """Change a user's role, placement, contact details or active state; the department and team of
+    the customers they own follow them."""
+    from django.core.exceptions import ValidationError
+
+    from guanxi.customers.models import Customer
+
+    _require_admin(actor)
+    unknown = set(data) - (USER_FIELDS - {"username"})
+    if unknown:
+        raise ValidationFailed({k: [_("Unknown field.")] for k in sorted(unknown)})
+    with transaction.atomic():
+        user = User.objects.select_for_update().filter(pk=user_id).first()
+        if user is None:
+            raise NotFound()
+        errors: dict[str, list[str]] = {}
+        merged = {"department": user.department_id, "team": user.team_id, **data}
+        dept, team = _placement_errors(merged, errors)
+        if user.pk == actor.pk and (data.get("is_active") is False or data.get("role", Role.ADMIN) != Role.ADMIN):
+            if not user.is_superuser:
+                errors["role"] = [_("You cannot remove your own administrator rights.")]
+        if errors:
+            raise ValidationFailed(errors)
+        for k in ("display_name", "email", "phone", "role", "is_active"):
+            if k in data:
+                setattr(user, k, data[k])
+        user.department, user.team = dept, team
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as e:
+            raise ValidationFailed.from_django(e)
+        user.save()
+        Customer.objects.filter(owner=user).update(department_id=user.department_id, team_id=user.team_id)
+    return user
+
+
+def create_department(*, actor: User, name: str, kind: str, duties: str = "") -> Department:
+    _require_admin(actor)
+    from django.core.exceptions import ValidationError
+
+    dept = Department(name=(name or "").strip(), kind=kind, duties=duties or "")
+    try:
+        dept.full_clean()
+    except ValidationError as e:
+        raise ValidationFailed.from_django(e)
+    dept.save()
+    return dept
+
+
+def create_team(*, actor: User, name: str, department_id: int) -> Team:
+    _require_admin(actor)
+    from django.core.exceptions import ValidationError
+
+    dept = Department.objects.filter(pk=department_id).first()
+    if dept is None:
+        raise ValidationFailed.one("department", _("No such department."))
+    team = Team(name=(name or "").strip(), department=dept)
+    try:
+        team.full_clean()
+    except ValidationError as e:
+        raise ValidationFailed.from_django(e)
+    team.save()
+    return team
