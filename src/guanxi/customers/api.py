@@ -170,6 +170,7 @@ class ClassificationChangeOut(Schema):
 
 class ContactOut(ModelSchema):
     personal_visible: bool = True
+    birthday_leap_month: bool | None = None  # null when the personal fields are hidden
 
     class Meta:
         model = Contact
@@ -238,7 +239,7 @@ def _contact_out(user, contact: Contact, allowed: set[int] | None = None) -> dic
     if allowed is None:
         allowed = selectors.personal_access(user, [contact.customer_id])
     data = {f.name: getattr(contact, f.attname) for f in Contact._meta.concrete_fields}
-    data["customer"] = contact.customer_id
+    data["customer"] = data["customer_id"] = contact.customer_id
     visible = contact.customer_id in allowed
     if not visible:
         for f in Contact.PERSONAL_FIELDS:

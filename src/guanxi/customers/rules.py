@@ -58,14 +58,9 @@ def contact_rule(user, action: str):
 def revenue_reason_rule(user, action: str):
     from .models import Customer
 
-    if action in ("view", "export", "aggregate"):
-        condition = customer_rule(user, "view" if user.role != Role.ANALYST else "aggregate")
-    else:
-        condition = customer_rule(user, "change")
+    # the same action on the customer (an analyst's "view" is companies only, like the customer itself)
+    customer_action = action if action in ("view", "export", "aggregate") else "change"
+    condition = customer_rule(user, customer_action)
     if condition is ALL or condition is NONE:
         return condition
-    return Q(
-        customer__in=scope(user, Customer.objects.all(), "change" if action == "change" else "view").values(
-            "pk"
-        )
-    )
+    return Q(customer__in=scope(user, Customer.objects.all(), customer_action).values("pk"))

@@ -222,6 +222,11 @@ def id_subquery(q: str, kind: str = KIND_CUSTOMER) -> tuple[str, list] | None:
     return sql, params
 
 
+def query_words(q: str) -> list[str]:
+    """The words of a query as they appear in names (split where the index ignores characters)."""
+    return [w for w in _STRIP.split(unicodedata.normalize("NFKC", q or "")) if w]
+
+
 def needs_like_check(q: str) -> bool:
     """A 3+ character text query intersects bigrams, which can match out of order: check with LIKE."""
     norm = normalize(q)

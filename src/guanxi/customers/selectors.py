@@ -92,11 +92,19 @@ def _search_filter(qs: QuerySet, q: str, kind: str) -> QuerySet:
     sql, params = sub
     qs = qs.filter(pk__in=RawSQL(sql, params))
     if search.needs_like_check(q):
+        # bigrams may match out of order: check each word of the query (split at spaces and
+        # punctuation, which the index ignores) as a substring of the name
         term = q.strip()
+        words = search.query_words(term)
         if kind == search.KIND_CUSTOMER:
-            qs = qs.filter(Q(name__icontains=term) | Q(short_name__icontains=term))
+            code = term.replace(" ", "").replace("-", "").upper()  # a credit code (prefix) is no name part
+            in_name = Q()
+            for w in words:
+                in_name &= Q(name__icontains=w) | Q(short_name__icontains=w)
+            qs = qs.filter(in_name | Q(credit_code__startswith=code))
         else:
-            qs = qs.filter(name__icontains=term)
+            for w in words:
+                qs = qs.filter(name__icontains=w)
     return qs
 
 
@@ -382,14 +390,17 @@ def audit_log(
     """Every change of customers and contacts, newest first, for auditors and administrators."""
     if not can_audit(user):
         raise NotFound()
-    visible = scope(user, Customer.objects.all(), "view").values("pk")
+    visible_qs = scope(user, Customer.objects.all(), "view")
+    # An unrestricted scope must also cover deleted customers, whose rows are gone.
+    visible = visible_qs.values("pk") if visible_qs.query.has_filters() else None
     entries: list[HistoryEntry] = []
     window = offset + limit
     for mdl in (Customer, Contact):
         if model and model != mdl._meta.model_name:
             continue
         hqs = mdl.history.all()
-        hqs = hqs.filter(id__in=visible) if mdl is Customer else hqs.filter(customer_id__in=visible)
+        if visible is not None:
+            hqs = hqs.filter(id__in=visible) if mdl is Customer else hqs.filter(customer_id__in=visible)
         if who:
             hqs = hqs.filter(history_user_id=who)
         if since:
@@ -451,3 +462,104 @@ def assignable_owners(user: User) -> QuerySet:
     if user.role == Role.MANAGER and user.department_id:
         return qs.filter(department_id=user.department_id).order_by("username")
     return qs.filter(pk=user.pk)
+
+
+# --- reads for the web UI (card, forms, export, settings) -----------------------------------------
+
+
+def can_export(user: User) -> bool:
+    """Whether any customer at all is in ``user``'s export scope (decided without a query)."""
+    return not scope(user, Customer.objects.all(), "export").query.is_empty()
+
+
+def owner_choices(user: User, current_owner_id: int | None = None) -> QuerySet:
+    """Who ``user`` may pick as account manager, plus the customer's current one."""
+    qs = assignable_owners(user)
+    if current_owner_id:
+        qs = User.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk=current_owner_id))
+    return qs.order_by("username")
+
+
+def account_team_of(user: User, customer_id: int) -> list[User]:
+    customer = get_customer(user, customer_id)
+    return list(customer.account_team.order_by("username"))
+
+
+def tags_of(user: User, customer_id: int) -> list[str]:
+    customer = get_customer(user, customer_id)
+    return list(customer.tags.order_by("name").values_list("name", flat=True))
+
+
+@dataclass
+class RevenueRow:
+    period_start: datetime.date
+    revenue: Any
+    previous: Any = None
+    change_pct: Any = None
+    reason: RevenueReasonRequest | None = None
+
+
+def revenue_history(user: User, customer_id: int, *, months: int = 24) -> list[RevenueRow]:
+    """The customer's monthly revenue (newest first) with the reason owed or given for each month."""
+    from .models import RevenueFigure
+
+    get_customer(user, customer_id)
+    figures = list(
+        RevenueFigure.objects.filter(customer_id=customer_id)
+        .order_by("-period_start")
+        .values_list("period_start", "revenue")[: months + 1]
+    )
+    reasons = {
+        r.period_start: r
+        for r in RevenueReasonRequest.objects.filter(customer_id=customer_id).select_related("explained_by")
+    }
+    rows = []
+    for i, (period, revenue) in enumerate(figures[:months]):
+        row = RevenueRow(period, revenue, reason=reasons.get(period))
+        if i + 1 < len(figures):
+            prev_period, prev = figures[i + 1]
+            if (prev_period.year * 12 + prev_period.month) == (period.year * 12 + period.month) - 1:
+                row.previous = prev
+                if prev:
+                    row.change_pct = (revenue - prev) / abs(prev) * 100
+        rows.append(row)
+    return rows
+
+
+def explainable_ids(user: User, request_ids) -> set[int]:
+    """Among ``request_ids``, the reasons owed that ``user`` may explain."""
+    ids = list(set(request_ids))
+    if not ids:
+        return set()
+    return set(
+        scope(user, RevenueReasonRequest.objects.filter(pk__in=ids), "change").values_list("pk", flat=True)
+    )
+
+
+def customer_settings(user: User):
+    """The company-wide customer settings (administrators only)."""
+    from .models import CustomerSettings
+
+    if not (user.is_authenticated and user.is_admin):
+        raise NotFound()
+    return CustomerSettings.load()
+
+
+EXPORT_CAP = 100_000
+
+
+def export_rows(user: User, *, q: str = "", filters: dict[str, Any] | None = None, cap: int = EXPORT_CAP):
+    """The customers of a filtered list for an export file, streamed in chunks, at most ``cap``."""
+    qs = customer_queryset(user, q=q, filters=filters, action="export")
+    if filters and filters.get("tag"):
+        qs = qs.distinct()
+    qs = qs.select_related("owner", "team", "department")[:cap]
+    yield from qs.iterator(chunk_size=2000)
+
+
+def required_customer_fields() -> tuple[list[str], list[str]]:
+    """The fields every customer needs, and those a key account needs as well (for form hints)."""
+    from .models import CustomerSettings
+
+    st = CustomerSettings.load()
+    return list(st.required_fields), list(st.key_account_required_fields)

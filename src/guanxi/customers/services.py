@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from guanxi.org.access import scope
+from guanxi.org.access import covered_user_ids, scope
 from guanxi.org.models import Role, User
 
 from . import choices as c
@@ -235,6 +235,7 @@ def create_customer(*, actor: User, data: dict[str, Any], reason: str = "") -> C
     if not (actor.is_admin or actor.role in (Role.MANAGER, Role.ACCOUNT_MANAGER)):
         raise Forbidden(_("Only account managers, managers and administrators create customers."))
     data = _clean_text(dict(data))
+    reason = (reason or "").strip()
     _check_fields(data, [*CUSTOMER_FIELDS, *CUSTOMER_M2M])
     errors: dict[str, list[str]] = {}
     _normalize_customer_fields(data, errors)
@@ -287,6 +288,7 @@ def update_customer(
     *, actor: User, customer_id: int, version: Any, data: dict[str, Any], reason: str = ""
 ) -> Customer:
     data = _clean_text(dict(data))
+    reason = (reason or "").strip()
     _check_fields(data, [*CUSTOMER_FIELDS, *CUSTOMER_M2M])
     with transaction.atomic():
         customer = _get_for_change(actor, Customer, customer_id)
@@ -310,6 +312,13 @@ def update_customer(
         team_users = (
             _resolve_users(data.pop("account_team"), "account_team", errors) if "account_team" in data else None
         )
+        if team_users is not None and actor.role == Role.ACCOUNT_MANAGER and not actor.is_admin:
+            current = set(customer.account_team.values_list("pk", flat=True))
+            if {u.pk for u in team_users} != current and customer.owner_id not in covered_user_ids(actor):
+                errors.setdefault("account_team", []).append(
+                    _("Only the account manager or a manager changes the account team.")
+                )
+                team_users = None
         tag_names = data.pop("tags", None)
         for k, v in data.items():
             if k not in errors:
