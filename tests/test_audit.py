@@ -219,3 +219,17 @@ def test_revenue_reason_explanations_are_kept(world):
     req.refresh_from_db()
     assert (req.reason, req.explained_by_id) == ("新产线投产", world.org.rep1a.pk)
     assert req.explained_at is not None
+
+
+def test_one_save_with_fields_team_and_tags_is_one_entry(org, api_as):
+    c = factories.make_customer(org.rep1a, tags=["老客户"])
+    assert [e.type for e in selectors.customer_history(org.rep1a, c.pk)] == ["created"]
+    api = api_as(org.rep1a)
+    resp = api.patch(
+        f"customers/{c.pk}",
+        json={"version": 1, "city": "天津", "account_team": [org.rep1b.pk], "tags": ["老客户", "重点"]},
+    )
+    assert resp.status_code == 200
+    entries = selectors.customer_history(org.rep1a, c.pk)
+    assert [e.type for e in entries] == ["changed", "created"]
+    assert {ch.field for ch in entries[0].changes} == {"city", "account_team", "tags"}

@@ -265,6 +265,7 @@ class HistoryEntry:
     changes: list[Change]
 
 
+SAME_EDIT_SECONDS = 2
 _TYPES = {"+": "created", "~": "changed", "-": "deleted"}
 
 
@@ -302,6 +303,7 @@ def _entries(model, records: list, show_personal: set[int] | None, customer_of) 
         u.pk: str(u) for u in User.objects.filter(pk__in={r.history_user_id for r in records if r.history_user_id})
     }
     prev: dict[int, Any] = {}
+    last_of: dict[int, HistoryEntry] = {}
     out = []
     for rec in records:
         before = prev.get(rec.id)
@@ -329,22 +331,44 @@ def _entries(model, records: list, show_personal: set[int] | None, customer_of) 
                 label = str(model._meta.get_field(mname).verbose_name)
                 changes.append(Change(mname, label, ", ".join(old_set), ", ".join(new_set)))
         prev[rec.id] = rec
-        if rec.history_type == "~" and not changes:
+        last = last_of.get(rec.id)
+        if (
+            last is not None
+            and rec.history_type == "~"
+            and last.type in ("created", "changed")
+            and last.who_id == rec.history_user_id
+            and changes
+            and all(ch.field in m2m for ch in changes)
+            and (rec.history_date - last.when).total_seconds() < SAME_EDIT_SECONDS
+        ):
+            # one save writes the fields, then the account team and tags, and each many-to-many
+            # change gets a history record of its own: show them as the one change the user made
+            merged = {ch.field: ch for ch in last.changes}
+            for ch in changes:
+                if ch.field in merged:
+                    merged[ch.field].new = ch.new
+                else:
+                    merged[ch.field] = ch
+            last.changes = list(merged.values())
+            last.id, last.when = rec.history_id, rec.history_date
+            last.reason = last.reason or rec.history_change_reason
+            if not any(e is last for e in out):
+                out.append(last)
             continue
-        out.append(
-            HistoryEntry(
-                id=rec.history_id,
-                model=model._meta.model_name,
-                object_id=rec.id,
-                object_name=getattr(rec, "name", str(rec.id)),
-                when=rec.history_date,
-                who=users.get(rec.history_user_id),
-                who_id=rec.history_user_id,
-                type=_TYPES.get(rec.history_type, rec.history_type),
-                reason=rec.history_change_reason,
-                changes=changes,
-            )
+        last_of[rec.id] = entry = HistoryEntry(
+            id=rec.history_id,
+            model=model._meta.model_name,
+            object_id=rec.id,
+            object_name=getattr(rec, "name", str(rec.id)),
+            when=rec.history_date,
+            who=users.get(rec.history_user_id),
+            who_id=rec.history_user_id,
+            type=_TYPES.get(rec.history_type, rec.history_type),
+            reason=rec.history_change_reason,
+            changes=changes,
         )
+        if changes or rec.history_type != "~":
+            out.append(entry)  # a save that changed nothing visible shows only if its m2m part did
     return out
 
 
