@@ -22,7 +22,7 @@ run: $(VENV)/.installed
 	$(BIN)/guanxi migrate --noinput
 	$(BIN)/guanxi demo --if-empty
 	@echo ""
-	@echo "Demo logins (password 'demo' for each; demo only): admin, manager, rep1, rep2, service, analyst"
+	@echo "Demo logins (password 'demo' for each; demo only): admin, manager, rep1, rep2, service, analyst, auditor"
 	@echo "Open http://127.0.0.1:$(PORT)/"
 	PORT=$(PORT) $(BIN)/guanxi serve --port $(PORT)
 

@@ -225,3 +225,28 @@ def test_significant_change_of_annual_revenue_needs_a_reason(org, api_as):
     # first figure: nothing to compare with
     d = factories.make_customer(org.rep1a)
     factories.update_customer(org.rep1a, d, annual_revenue=Decimal(5_000_000))
+
+
+def test_a_hand_over_passes_open_reasons_to_the_new_owner(org):
+    from guanxi.customers import selectors, services
+
+    c = factories.make_customer(org.rep1a)
+    services.record_revenue(actor=org.rep1a, customer_id=c.pk, period_start="2026-01", revenue=500000)
+    services.record_revenue(actor=org.rep1a, customer_id=c.pk, period_start="2026-02", revenue=100000)
+    assert [r.customer_id for r in selectors.reasons_owed(org.rep1a, only_mine=True)] == [c.pk]
+    services.update_customer(actor=org.manager1, customer_id=c.pk, version=1, data={"owner": org.rep1b.pk})
+    assert list(selectors.reasons_owed(org.rep1a, only_mine=True)) == []
+    owed = list(selectors.reasons_owed(org.rep1b, only_mine=True))
+    assert [r.customer_id for r in owed] == [c.pk]
+    services.explain_revenue_change(actor=org.rep1b, request_id=owed[0].pk, reason="交接前的大单已结束")
+
+
+def test_an_individual_customer_is_not_asked_for_company_facts(org):
+    from guanxi.customers import services
+
+    c = services.create_customer(
+        actor=org.rep1a,
+        data={"kind": "individual", "name": "王小明", "province": "上海", "phone": "13800138000"},
+    )
+    assert services.missing_required(c) == []
+    assert "industry" not in services.missing_required(c)

@@ -151,12 +151,14 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["guanxi.formats"]  # zh-Hans numbers grouped 1,234,567
 TIME_ZONE = os.environ.get("GUANXI_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored htmx/Bootstrap/icons and guanxi/ css+js
 try:  # the data directory holds the database, collected static files and uploads
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:

@@ -124,13 +124,28 @@ def missing_required(customer: Customer, settings_: CustomerSettings | None = No
     fields = list(st.required_fields)
     if customer.is_key_account:
         fields += [f for f in st.key_account_required_fields if f not in fields]
+    fields = _applicable(customer, fields)
     return [f for f in fields if hasattr(customer, f) and getattr(customer, f) in (None, "")]
+
+
+# Facts that only a company has; an individual (consumer) customer is never asked for them.
+COMPANY_ONLY_FIELDS = {
+    "credit_code", "industry", "employees", "annual_revenue", "registered_capital",
+    "management_structure", "founded_on", "overview", "fax", "website", "decision_process",
+}  # fmt: skip
+
+
+def _applicable(customer: Customer, fields: list[str]) -> list[str]:
+    if customer.kind == c.CustomerKind.INDIVIDUAL:
+        return [f for f in fields if f not in COMPANY_ONLY_FIELDS]
+    return fields
 
 
 def profile_completeness(customer: Customer, settings_: CustomerSettings | None = None) -> int:
     """Share (0–100) of the profile's fields a key-account card expects that are filled in."""
     st = settings_ or CustomerSettings.load()
     fields = list(dict.fromkeys([*st.required_fields, *st.key_account_required_fields, *PROFILE_FIELDS]))
+    fields = _applicable(customer, fields)
     filled = sum(1 for f in fields if getattr(customer, f, None) not in (None, ""))
     return round(100 * filled / len(fields)) if fields else 100
 
@@ -164,14 +179,15 @@ def _classification_rules(customer: Customer, before: dict[str, Any] | None, rea
         )
 
 
-def _revenue_change_rule(customer: Customer, before: dict[str, Any] | None, reason: str, errors) -> None:
+def _revenue_change_rule(
+    customer: Customer, before: dict[str, Any] | None, reason: str, errors, st: CustomerSettings
+) -> None:
     """A significant change of the customer's own annual revenue is only saved with a reason (C1)."""
     if before is None:
         return
     old, new = before.get("annual_revenue"), customer.annual_revenue
     if old in (None, 0) or new is None or old == new:
         return
-    st = CustomerSettings.load()
     pct = abs(Decimal(new) - Decimal(old)) / Decimal(old) * 100
     if pct >= st.revenue_change_threshold_pct and not reason:
         errors.setdefault("reason", []).append(
@@ -181,15 +197,16 @@ def _revenue_change_rule(customer: Customer, before: dict[str, Any] | None, reas
 
 
 def _validate_and_save(customer: Customer, *, actor: User, before, reason: str, errors) -> None:
+    st = CustomerSettings.load()
     _classification_rules(customer, before, reason, errors)
-    _revenue_change_rule(customer, before, reason, errors)
-    missing = missing_required(customer)
+    _revenue_change_rule(customer, before, reason, errors, st)
+    missing = missing_required(customer, st)
     for f in missing:
         if f in errors:
             continue
         errors.setdefault(f, []).append(
             _("This field is required for a key account.")
-            if customer.is_key_account and f not in CustomerSettings.load().required_fields
+            if customer.is_key_account and f not in st.required_fields
             else _("This field is required.")
         )
     try:
@@ -263,12 +280,13 @@ def _snapshot(obj, fields) -> dict[str, Any]:
 
 
 def _get_for_change(actor: User, model, pk: int, action: str = "change"):
-    obj = scope(actor, model.objects.all(), "view").filter(pk=pk).first()
-    if obj is None:
-        raise NotFound()
-    if not scope(actor, model.objects.filter(pk=pk), action).exists():
+    """The record, if ``actor`` may ``action`` it; NotFound if they cannot even see it."""
+    obj = scope(actor, model.objects.all(), action).filter(pk=pk).first()
+    if obj is not None:
+        return obj
+    if scope(actor, model.objects.filter(pk=pk), "view").exists():
         raise Forbidden()
-    return obj
+    raise NotFound()
 
 
 def _claim_version(model, pk: int, version: Any) -> int:
@@ -330,6 +348,12 @@ def update_customer(
             customer.account_team.set(team_users)
         if tag_names is not None:
             customer.tags.set(_resolve_tags(tag_names))
+        old_owner = before.get("owner")
+        if old_owner is not None and customer.owner_id != old_owner.pk:
+            # a hand-over passes the open revenue-change reasons on to the new account manager
+            RevenueReasonRequest.objects.filter(customer=customer, explained_at__isnull=True).update(
+                owner=customer.owner
+            )
         _write_classification_history(customer, before, actor, reason)
         search.replace_terms(search.KIND_CUSTOMER, customer.pk, old_terms, search.customer_terms(customer))
     return customer

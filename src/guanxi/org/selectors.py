@@ -47,3 +47,31 @@ def deputies(user: User, *, current_only: bool = True) -> QuerySet:
         today = timezone.localdate()
         qs = qs.filter(ends_on__gte=today)
     return qs.order_by("starts_on")
+
+
+# --- look-ups for the web UI's filters, forms and the audit trail ---------------------------------
+
+
+def active_users(user: User) -> QuerySet:
+    """Active users (for account-team pickers and filters): names and roles only."""
+    if not (user and user.is_authenticated):
+        return User.objects.none()
+    return User.objects.filter(is_active=True).order_by("username")
+
+
+def names_of(model_name: str, ids) -> dict[int, str]:
+    """Display names of users, departments or teams by id (the audit trail stores ids)."""
+    model = {"user": User, "department": Department, "team": Team}[model_name]
+    ids = {int(i) for i in ids if str(i).isdigit()}
+    if not ids:
+        return {}
+    return {obj.pk: str(obj) for obj in model.objects.filter(pk__in=ids)}
+
+
+def tokens_of(user: User) -> QuerySet:
+    """The user's own API tokens, newest first (only a prefix of each is stored in clear)."""
+    from .models import ApiToken
+
+    if not (user and user.is_authenticated):
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(user=user).order_by("revoked_at", "-created_at")
