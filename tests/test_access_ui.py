@@ -39,9 +39,10 @@ CONTACT_PAGES = {"contact_detail", "contact_edit", "contact_history"}
 CONTACT_POSTS = {"contact_delete"}
 REASON_POSTS = {"reason_explain"}
 TOKEN_POSTS = {"revoke_token"}
+USER_PAGES = {"user_edit"}
 PLAIN_PAGES = {
     "customers": {"list", "search", "create", "export", "audit", "settings", "reasons"},
-    "org": {"people", "tokens"},
+    "org": {"people", "tokens", "user_create", "deputy_create", "department_create", "team_create"},
     "today": {"index"},
 }
 
@@ -58,7 +59,15 @@ def _patterns() -> list[tuple[str, str, list[str]]]:
 
 
 def test_every_page_is_in_the_matrix():
-    known = CUSTOMER_PAGES | CUSTOMER_POSTS | CONTACT_PAGES | CONTACT_POSTS | REASON_POSTS | TOKEN_POSTS
+    known = (
+        CUSTOMER_PAGES
+        | CUSTOMER_POSTS
+        | CONTACT_PAGES
+        | CONTACT_POSTS
+        | REASON_POSTS
+        | TOKEN_POSTS
+        | USER_PAGES
+    )
     unknown = []
     for ns, name, params in _patterns():
         if params:
@@ -204,10 +213,36 @@ def test_a_token_of_another_user_cannot_be_revoked(world):
     assert ApiToken.objects.get(pk=token.pk).revoked_at is None
 
 
+ADMIN_ONLY = ["org:user_create", "org:department_create", "org:team_create"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_organisation_administration_is_for_administrators(world, role):
+    user = _users(world)[role]
+    client = _client(user)
+    urls = [reverse(n) for n in ADMIN_ONLY] + [reverse("org:user_edit", args=[world.org.rep1a.pk])]
+    for url in urls:
+        resp = client.get(url)
+        assert resp.status_code == (200 if role == "admin" else 404), (role, url, resp.status_code)
+        resp = client.post(url, {"username": "intruder", "name": "X", "kind": "sales", "role": "admin"})
+        if role != "admin":
+            assert resp.status_code == 404
+    deputy = client.get(reverse("org:deputy_create"))
+    assert deputy.status_code == (200 if role in ("admin", "manager1", "manager2") else 404)
+    from guanxi.org.models import User
+
+    assert not User.objects.filter(username="intruder").exists()
+    world.org.rep1a.refresh_from_db()
+    if role != "admin":
+        assert world.org.rep1a.role == "account_manager"
+
+
 def test_anonymous_users_are_sent_to_the_login_page(world):
     client = Client()
     for ns, name, params in _patterns():
         args = [world.A.pk] if params else []
+        if name in USER_PAGES:
+            args = [world.org.rep1a.pk]
         if name in CONTACT_PAGES | CONTACT_POSTS:
             args = [world.A1.pk]
         resp = client.get(reverse(f"{ns}:{name}", args=args))

@@ -7,7 +7,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from guanxi.core.errors import ValidationFailed
+from guanxi.core.forms import apply_errors  # noqa: F401  (used by the views through this module)
 
 from . import choices as c
 from .models import Contact, Customer, CustomerSettings
@@ -33,16 +33,6 @@ def style(form: forms.BaseForm) -> None:
         if isinstance(w, forms.Textarea):
             w.attrs["rows"] = w.attrs.get("rows") if w.attrs.get("rows") not in (None, "10", 10) else 3
             w.attrs.pop("cols", None)
-
-
-def apply_errors(form: forms.BaseForm, exc: ValidationFailed) -> None:
-    """Put each message of a service's ValidationFailed on its field (unknown fields: on the form)."""
-    for field, messages in exc.errors.items():
-        for message in messages:
-            if field in form.fields and not isinstance(form.fields[field].widget, forms.HiddenInput):
-                form.add_error(field, message)
-            else:
-                form.add_error(None, message)
 
 
 class ServiceValidatedModelForm(forms.ModelForm):

@@ -173,7 +173,9 @@ def update_user(*, actor: User, user_id: int, data: dict[str, Any]) -> User:
         errors: dict[str, list[str]] = {}
         merged = {"department": user.department_id, "team": user.team_id, **data}
         dept, team = _placement_errors(merged, errors)
-        if user.pk == actor.pk and (data.get("is_active") is False or data.get("role", Role.ADMIN) != Role.ADMIN):
+        if user.pk == actor.pk and (
+            data.get("is_active") is False or data.get("role", Role.ADMIN) != Role.ADMIN
+        ):
             if not user.is_superuser:
                 errors["role"] = [_("You cannot remove your own administrator rights.")]
         if errors:
