@@ -43,8 +43,8 @@ def test_moving_a_rep_moves_their_customers(org):
     c = factories.make_customer(org.rep1a)
     resp = _admin(org).post(
         reverse("org:user_edit", args=[org.rep1a.pk]),
-        {"display_name": "张伟", "role": "account_manager", "department": org.sales2.pk, "team": org.team2b.pk,
-         "is_active": "on"},
+        {"display_name": "张伟", "role": "account_manager", "department": org.sales2.pk,
+         "team": org.team2b.pk, "is_active": "on"},
     )  # fmt: skip
     assert resp.status_code == 302
     c = Customer.objects.get(pk=c.pk)

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, ModelSchema, Query, Router, Schema
 
 from guanxi.core.errors import ValidationFailed
@@ -300,7 +301,7 @@ def patch_customer(request: HttpRequest, customer_id: int, payload: CustomerPatc
 def put_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch):
     """Same rule as PATCH: the fields sent replace the stored ones; `version` is required."""
     if not payload.name:
-        raise ValidationFailed.one("name", "This field is required.")
+        raise ValidationFailed.one("name", _("This field is required."))
     return _patch(request, customer_id, payload)
 
 
