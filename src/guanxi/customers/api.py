@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, ModelSchema, Query, Router, Schema
+from ninja import Field, ModelSchema, Query, Router, Schema, Status
 
 from guanxi.core.errors import ValidationFailed
 
@@ -274,7 +274,7 @@ def create_customer(request: HttpRequest, payload: CustomerCreate):
     data = payload.dict(exclude_unset=True)
     reason = data.pop("reason", "")
     customer = services.create_customer(actor=request.auth, data=data, reason=reason)
-    return 201, customer
+    return Status(201, customer)
 
 
 @router.get("/customers/{customer_id}", response=CustomerOut, tags=["customers"])
@@ -308,7 +308,7 @@ def put_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch)
 @router.delete("/customers/{customer_id}", response={204: None}, tags=["customers"])
 def delete_customer(request: HttpRequest, customer_id: int, version: int | None = None, reason: str = ""):
     services.delete_customer(actor=request.auth, customer_id=customer_id, version=version, reason=reason)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/customers/{customer_id}/history", response=HistoryPage, tags=["customers"])
@@ -368,7 +368,7 @@ def create_contact(request: HttpRequest, payload: ContactCreate):
     data = payload.dict(exclude_unset=True)
     customer_id = data.pop("customer")
     contact = services.create_contact(actor=request.auth, customer_id=customer_id, data=data)
-    return 201, _contact_out(request.auth, contact)
+    return Status(201, _contact_out(request.auth, contact))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, tags=["contacts"])
@@ -392,7 +392,7 @@ def put_contact(request: HttpRequest, contact_id: int, payload: ContactPatch):
 @router.delete("/contacts/{contact_id}", response={204: None}, tags=["contacts"])
 def delete_contact(request: HttpRequest, contact_id: int, version: int | None = None):
     services.delete_contact(actor=request.auth, contact_id=contact_id, version=version)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/contacts/{contact_id}/history", response=HistoryPage, tags=["contacts"])

@@ -6,7 +6,7 @@ only administrators change it (managers may add a deputy for their own departmen
 import datetime
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from guanxi.core.errors import NotFound
 
@@ -130,7 +130,7 @@ def list_users(request: HttpRequest, q: str = "", role: str = "", department: in
 def create_user(request: HttpRequest, payload: UserCreate):
     data = payload.dict()
     password = data.pop("password")
-    return 201, _user_out(services.create_user(actor=request.auth, data=data, password=password))
+    return Status(201, _user_out(services.create_user(actor=request.auth, data=data, password=password)))
 
 
 @router.get("/users/{user_id}", response=UserOut)
@@ -154,7 +154,7 @@ def list_departments(request: HttpRequest):
 
 @router.post("/departments", response={201: DepartmentOut})
 def create_department(request: HttpRequest, payload: DepartmentIn):
-    return 201, services.create_department(actor=request.auth, **payload.dict())
+    return Status(201, services.create_department(actor=request.auth, **payload.dict()))
 
 
 @router.get("/teams", response=list[TeamOut])
@@ -164,7 +164,9 @@ def list_teams(request: HttpRequest, department: int | None = None):
 
 @router.post("/teams", response={201: TeamOut})
 def create_team(request: HttpRequest, payload: TeamIn):
-    return 201, services.create_team(actor=request.auth, name=payload.name, department_id=payload.department)
+    return Status(
+        201, services.create_team(actor=request.auth, name=payload.name, department_id=payload.department)
+    )
 
 
 @router.get("/deputies", response=list[DeputyOut])
@@ -175,7 +177,8 @@ def list_deputies(request: HttpRequest, current: bool = True):
 @router.post("/deputies", response={201: DeputyOut})
 def create_deputy(request: HttpRequest, payload: DeputyIn):
     d = payload.dict()
-    return 201, services.add_deputy(
+    deputy = services.add_deputy(
         actor=request.auth, absent_id=d["absent"], deputy_id=d["deputy"], starts_on=d["starts_on"],
         ends_on=d["ends_on"], note=d["note"],
     )  # fmt: skip
+    return Status(201, deputy)
