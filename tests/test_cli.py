@@ -117,3 +117,15 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     r = run_guanxi("check", env={"GUANXI_DATA_DIR": str(tmp_path), "GUANXI_PRODUCTION": "1"})
     assert r.returncode != 0
     assert "GUANXI_SECRET_KEY" in r.stderr
+
+
+@pytest.mark.skipif(not GUANXI.exists(), reason="the guanxi console script is not installed")
+def test_production_static_files_collect_with_hashed_names(tmp_path):
+    """`guanxi serve` collects static files in production; every vendored file's references
+    (fonts, source maps) must resolve or the server does not start."""
+    env = {"GUANXI_DATA_DIR": str(tmp_path), "GUANXI_PRODUCTION": "1", "GUANXI_SECRET_KEY": LONG_SECRET}
+    r = run_guanxi("collectstatic", "--noinput", "-v0", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    manifest = (tmp_path / "static" / "staticfiles.json").read_text()
+    assert "vendor/htmx-2.0.11/htmx.min.js" in manifest
+    assert "bootstrap-icons.woff2" in manifest
