@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "axes",
+    "ninja",  # serves its bundled Swagger UI (no CDN) for /api/v1/docs
     "guanxi.core",
     "guanxi.org",
     "guanxi.customers",

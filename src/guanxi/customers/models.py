@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from . import choices as c
@@ -176,7 +177,7 @@ class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
     title = models.CharField(_("title"), max_length=60, blank=True)
     department = models.CharField(_("department"), max_length=60, blank=True)
     mobile = models.CharField(_("mobile"), max_length=30, blank=True)
