@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 import factories
+from browser_support import browser, browser_page  # noqa: F401  (fixtures shared by the browser tests)
 from guanxi.org import services as org_services
 from guanxi.org.models import Department, Role, Team, User
 

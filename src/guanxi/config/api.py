@@ -69,6 +69,12 @@ def _mount() -> None:
 
     api.add_router("/", customers_router)
     api.add_router("/", org_router)
+    from guanxi.service.api import router as service_router
+
+    api.add_router("/", service_router)
+    from guanxi.engagement.api import router as engagement_router
+
+    api.add_router("/", engagement_router)
 
 
 _mount()

@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "guanxi.core",
     "guanxi.org",
     "guanxi.customers",
+    "guanxi.service",
+    "guanxi.engagement",
     "guanxi.today",
     "guanxi.demo",
 ]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("today/", include("guanxi.today.urls")),
     path("customers/", include("guanxi.customers.urls")),
+    path("engagement/", include("guanxi.engagement.urls")),
     path("org/", include("guanxi.org.urls")),
+    path("service/", include("guanxi.service.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]

@@ -1,0 +1,45 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EngagementConfig(AppConfig):
+    name = "guanxi.engagement"
+    label = "engagement"
+    verbose_name = _("Visits and care")
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from guanxi.customers.models import Customer
+        from guanxi.demo import registry as demo_registry
+        from guanxi.org import access
+        from guanxi.today import registry
+
+        from . import demo, models, rules, signals, today
+
+        for model in (
+            models.VisitPlan,
+            models.Visit,
+            models.CustomerEngagement,
+            models.CadenceOverride,
+            models.CareTask,
+            models.Gift,
+        ):
+            access.register(model, rules.customer_child_rule)
+        access.register(models.CadencePolicy, rules.policy_rule)
+        access.register(models.DailySummary, rules.daily_summary_rule)
+        access.register(models.MessageTemplate, rules.policy_rule)
+        post_save.connect(signals.customer_saved, sender=Customer, dispatch_uid="engagement_customer_saved")
+        for section in (
+            today.visits_due_section,
+            today.missed_section,
+            today.overdue_section,
+            today.care_section,
+            today.summary_section,
+        ):
+            registry.register(section)
+        demo_registry.register("engagement", demo.generate, order=50)
+
+
+# labels of the navigation links in templates/base.html (kept here so that this app's catalogue has them)
+NAV_LABELS = (_("Visits"), _("Cadence"), _("Customer care"), _("Work summary"))
