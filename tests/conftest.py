@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import json as jsonlib
+import uuid
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,6 +41,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
     db = settings.DATABASES["default"]
     if db["ENGINE"].endswith("sqlite3"):
         db.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("sqlite") / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    """Each test its own in-memory cache (rate limits and other counters never leak between tests)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"test-{uuid.uuid4()}"}}  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

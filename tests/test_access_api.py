@@ -405,7 +405,9 @@ def h_reasons(ctx: Ctx, method: str, path: str) -> None:
     if data is None:
         return
     got = {i["customer"] for i in data["items"]}
-    visible = {ctx.w.customers[k].pk for k in VISIBLE_CUSTOMERS[ctx.role]}
+    # revenue figures are finance: service agents see none (they handle tickets, not credit)
+    keys = set() if ctx.role == "service" else VISIBLE_CUSTOMERS[ctx.role]
+    visible = {ctx.w.customers[k].pk for k in keys}
     leaked = {i["customer_name"] for i in data["items"] if i["customer"] not in visible}
     ctx.check(not leaked, f"GET reasons-owed: out-of-scope customers listed: {sorted(leaked)}")
     if ctx.role not in ("analyst",):

@@ -14,10 +14,12 @@ from guanxi.engagement import services
 from guanxi.engagement.models import (
     CadenceOverride,
     CadencePolicy,
+    CareSettings,
     CareTask,
     CustomerEngagement,
     DailySummary,
     Gift,
+    MessageTemplate,
     Visit,
     VisitPlan,
 )
@@ -52,6 +54,8 @@ def state() -> dict[str, Any]:
         "summaries": rows(CustomerEngagement.objects.all()),
         "policies": rows(CadencePolicy.objects.all()),
         "daily": rows(DailySummary.objects.all()),
+        "care_settings": rows(CareSettings.objects.all()),
+        "templates": rows(MessageTemplate.objects.all()),
     }
 
 
@@ -196,6 +200,62 @@ def h_write_summary(ctx: Ctx, method: str, path: str) -> None:
     ctx.check(resp.status_code == 200, f"PUT summaries/today: {_short(resp)}")
 
 
+def h_care_settings(ctx: Ctx, method: str, path: str) -> None:
+    """Everyone signed in reads the care settings; only administrators change them."""
+    if method == "get":
+        data = get_ok(ctx, path, "GET care/settings")
+        if data is not None:
+            ctx.check(data["days_ahead"] == CareSettings.load().days_ahead, "GET care/settings: wrong value")
+        return
+    _admin_write(ctx, method, path, {"days_ahead": 21, "festival_tiers": ["core"]}, ok=200)
+    if ctx.role == "admin":
+        with rolled_back():
+            resp = ctx.api.patch(path, {"days_ahead": 61})
+        ctx.check(
+            resp.status_code == 422 and "days_ahead" in resp.json().get("errors", {}),
+            f"PATCH care/settings (61 days): expected 422 naming days_ahead, got {_short(resp)}",
+        )
+
+
+def _admin_write(ctx: Ctx, method: str, path: str, body: Any, *, ok: int) -> None:
+    before = state()
+    with rolled_back():
+        resp = ctx.api.request(method, path, json=body)
+        after = state()
+    what = f"{method.upper()} {path}"
+    if ctx.role == "admin":
+        ctx.check(resp.status_code == ok, f"{what}: expected {ok}, got {_short(resp)}")
+    else:
+        ctx.check(resp.status_code == 403, f"{what}: expected 403, got {_short(resp)}")
+        ctx.check(before == after, f"{what}: a refused write changed the database")
+
+
+def h_templates(ctx: Ctx, method: str, path: str) -> None:
+    if method == "get":
+        data = get_ok(ctx, path, "GET care/templates")
+        if data is not None:
+            active = MessageTemplate.objects.filter(active=True).count()
+            ctx.check(len(data) == active, "GET care/templates: every role reads the active templates")
+        return
+    body = {"occasion": "birthday", "kind": "card", "language": "en", "body": "Happy birthday, {name}!"}
+    _admin_write(ctx, method, path, body, ok=201)
+    if ctx.role == "admin":
+        with rolled_back():
+            resp = ctx.api.post(path, {**body, "body": "Hi {nobody}"})
+        ctx.check(
+            resp.status_code == 422 and "body" in resp.json().get("errors", {}),
+            f"POST care/templates (bad placeholder): expected 422, got {_short(resp)}",
+        )
+
+
+def h_patch_template(ctx: Ctx, method: str, path: str) -> None:
+    template = MessageTemplate.objects.order_by("pk").first()
+    _admin_write(ctx, method, fill(path, template_id=template.pk), {"active": False}, ok=200)
+    with rolled_back():
+        resp = ctx.api.patch(fill(path, template_id=999999), {"active": False})
+    ctx.check(resp.status_code == 404, f"PATCH care/templates/999999: expected 404, got {_short(resp)}")
+
+
 OPERATIONS: dict[tuple[str, str], Callable[[Ctx, str, str], None]] = {
     ("get", f"{P}/plans"): h_list,
     ("post", f"{P}/plans"): h_post_per_customer,
@@ -213,6 +273,11 @@ OPERATIONS: dict[tuple[str, str], Callable[[Ctx, str, str], None]] = {
     ("get", f"{P}/care/upcoming"): h_upcoming,
     ("get", f"{P}/care/tasks"): h_own,
     ("post", f"{P}/care/tasks/{{task_id}}/close"): h_write_record,
+    ("get", f"{P}/care/settings"): h_care_settings,
+    ("patch", f"{P}/care/settings"): h_care_settings,
+    ("get", f"{P}/care/templates"): h_templates,
+    ("post", f"{P}/care/templates"): h_templates,
+    ("patch", f"{P}/care/templates/{{template_id}}"): h_patch_template,
     ("get", f"{P}/gifts"): h_list,
     ("post", f"{P}/gifts"): h_post_per_customer,
     ("get", f"{P}/today"): h_own,

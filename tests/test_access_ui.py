@@ -267,3 +267,26 @@ def test_anonymous_users_are_sent_to_the_login_page(world):
         assert resp.status_code in (302, 405), (ns, name, resp.status_code)
         if resp.status_code == 302:
             assert reverse("login") in resp["Location"]
+
+
+def test_service_agents_see_no_credit_payment_terms_or_revenue(world, api_as):
+    """Issue 6: service agents see the customer fields a ticket needs, not credit or contracts."""
+    from guanxi.customers import services
+
+    services.update_customer(
+        actor=world.org.admin, customer_id=world.A.pk, version=Customer.objects.get(pk=world.A.pk).version,
+        data={"credit_limit": "8765432", "payment_terms": "月结九十天"},
+    )  # fmt: skip
+    for role, sees in (("service", False), ("rep1a", True), ("manager1", True), ("auditor", True)):
+        user = _users(world)[role]
+        body = _client(user).get(reverse("customers:detail", args=[world.A.pk])).content.decode()
+        assert ("月结九十天" in body) == sees, role
+        assert ("8,765,432" in body or "8765432" in body) == sees, role
+        data = api_as(user).get(f"customers/{world.A.pk}").json()
+        assert (data["payment_terms"] == "月结九十天") == sees, role
+        assert data["finance_visible"] == sees
+        history = api_as(user).get(f"customers/{world.A.pk}/history").json()["items"]
+        shown = [c["new"] for e in history for c in e["changes"] if c["field"] == "payment_terms"]
+        assert shown and (shown[0] == "月结九十天") == sees, (role, shown)
+    # the reasons owed carry revenue figures: not for service agents
+    assert api_as(world.org.service).get("reasons-owed").json()["count"] == 0

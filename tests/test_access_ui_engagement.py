@@ -12,7 +12,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from guanxi.engagement import services
-from guanxi.engagement.models import CadencePolicy, CareTask, Gift, Visit, VisitPlan
+from guanxi.engagement.models import (
+    CadencePolicy,
+    CareSettings,
+    CareTask,
+    Gift,
+    MessageTemplate,
+    Visit,
+    VisitPlan,
+)
 from test_access_ui import VISIBLE, _users
 
 COVERED_PAGES = {
@@ -32,6 +40,9 @@ COVERED_PAGES = {
     "engagement:summary",
     "engagement:care",
     "engagement:care_task",
+    "engagement:care_settings",
+    "engagement:care_template_create",
+    "engagement:care_template_edit",
     "engagement:gift_create",
     "engagement:brief",
     "engagement:calendar",
@@ -259,3 +270,47 @@ def test_calendar_feed_shows_only_the_owners_own_visits(world, records, role):
     for key, c in world.customers.items():
         assert (c.name in body) == (key in own), (role, key)
     assert Client().get(reverse("engagement:calendar_feed", args=["x" * 43])).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_administrators_see_and_change_care_settings_and_templates(world, role):
+    """The care settings pages answer 404 to everyone but administrators; refused posts change nothing."""
+    user = _users(world)[role]
+    client = _client(user)
+    template = MessageTemplate.objects.order_by("pk").first()
+    admin = role == "admin"
+    care = client.get(reverse("engagement:care")).content.decode()
+    assert (reverse("engagement:care_settings") in care) == admin, role
+    pages = [
+        reverse("engagement:care_settings"),
+        reverse("engagement:care_template_create"),
+        reverse("engagement:care_template_edit", args=[template.pk]),
+    ]
+    for url in pages:
+        resp = client.get(url)
+        assert resp.status_code == (200 if admin else 404), (role, url, resp.status_code)
+    assert client.get(reverse("engagement:care_template_edit", args=[999999])).status_code == 404
+    before = (
+        list(CareSettings.objects.values()),
+        list(MessageTemplate.objects.order_by("pk").values()),
+    )
+    body = {"occasion": "birthday", "channel": "card", "language": "en", "body": "Happy birthday, {name}!"}
+    posts = [
+        (pages[0], {"days_ahead": 30, "festival_tiers": ["core"]}),
+        (pages[1], {**body, "active": "on"}),
+        (pages[2], {**body, "active": ""}),
+    ]
+    for url, data in posts:
+        resp = client.post(url, data)
+        assert resp.status_code == (302 if admin else 404), (role, url, resp.status_code)
+    after = (
+        list(CareSettings.objects.values()),
+        list(MessageTemplate.objects.order_by("pk").values()),
+    )
+    if admin:
+        assert CareSettings.load().days_ahead == 30
+        template.refresh_from_db()
+        assert not template.active and template.body == "Happy birthday, {name}!"
+        assert MessageTemplate.objects.filter(channel="card", language="en", active=True).exists()
+    else:
+        assert before == after, role

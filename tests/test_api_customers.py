@@ -48,8 +48,8 @@ def test_list_shape_paging_sorting_filtering(org, api_as):
         factories.make_customer(org.rep1a, name=f"分页{i}有限公司", province="上海" if i < 3 else "北京")
     api = api_as(org.rep1a)
     data = api.get("customers", {"limit": 3}).json()
-    assert set(data) == {"items", "count"}
-    assert data["count"] == 7 and len(data["items"]) == 3
+    assert set(data) == {"items", "count", "count_exact"}
+    assert data["count"] == 7 and data["count_exact"] is True and len(data["items"]) == 3
     item = data["items"][0]
     for key in ("id", "name", "credit_code", "version", "owner_id", "lifecycle_stage", "updated_at"):
         assert key in item

@@ -139,3 +139,149 @@ def test_gifts_are_recorded_with_an_audit_trail(world):
         services.record_gift(actor=o.rep1a, customer_id=world.A.pk, data={"given_on": timezone.localdate()})
     assert "description" in e.value.errors
     assert Gift.objects.count() == 1
+
+
+# --- care settings and message templates (administrators) -------------------------------------------
+
+
+def _birthday_in(world, days: int):
+    """A1 (customer A, owner rep1a) has a solar birthday ``days`` from today."""
+    when = timezone.localdate() + datetime.timedelta(days=days)
+    factories.update_contact(
+        world.org.admin, world.A1, birthday_calendar="solar", birthday_month=when.month, birthday_day=when.day
+    )
+    return when
+
+
+def test_days_ahead_decides_which_greeting_tasks_the_sweep_creates(world):
+    o = world.org
+    when = _birthday_in(world, 20)
+    services.generate_care_tasks(timezone.localdate(), customers=[world.A])
+    assert not CareTask.objects.filter(contact=world.A1, occasion="birthday").exists()  # 7 days ahead
+    settings_ = services.update_care_settings(actor=o.admin, data={"days_ahead": 21})
+    assert settings_.days_ahead == 21 and selectors.care_settings().days_ahead == 21
+    services.generate_care_tasks(timezone.localdate(), customers=[world.A])
+    task = CareTask.objects.get(contact=world.A1, occasion="birthday")
+    assert task.occurs_on == when
+    # tiers: only known maintenance tiers; key accounts always
+    services.update_care_settings(actor=o.admin, data={"festival_tiers": ["core"]})
+    assert selectors.care_settings().festival_tiers == ["core"]
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"days_ahead": 61}, "days_ahead"),
+        ({"days_ahead": -1}, "days_ahead"),
+        ({"days_ahead": "x"}, "days_ahead"),
+        ({"festival_tiers": ["vip"]}, "festival_tiers"),
+        ({"festival_tiers": "core"}, "festival_tiers"),
+    ],
+)
+def test_care_settings_refuse_bad_input_naming_the_field(world, data, field):
+    with pytest.raises(services.ValidationFailed) as e:
+        services.update_care_settings(actor=world.org.admin, data=data)
+    assert list(e.value.errors) == [field]
+    settings_ = selectors.care_settings()
+    assert settings_.days_ahead == 7 and settings_.festival_tiers == ["core", "important"]
+
+
+def test_only_administrators_change_care_settings_and_templates(world):
+    o = world.org
+    for who in (o.manager1, o.rep1a, o.service, o.analyst, o.auditor):
+        with pytest.raises(services.Forbidden):
+            services.update_care_settings(actor=who, data={"days_ahead": 3})
+        with pytest.raises(services.Forbidden):
+            services.save_message_template(
+                actor=who,
+                data={"occasion": "birthday", "channel": "card", "language": "en", "body": "Hi {name}"},
+            )
+    assert selectors.care_settings().days_ahead == 7
+
+
+def test_message_templates_are_created_changed_and_deactivated(world):
+    o = world.org
+    t = services.save_message_template(
+        actor=o.admin,
+        data={
+            "occasion": "birthday",
+            "channel": "card",
+            "language": "en",
+            "body": "Dear {name}, happy birthday! {sender}",
+        },
+    )
+    assert t.pk and t.active and t in selectors.message_templates(o.rep1a, "birthday")
+    t = services.save_message_template(
+        actor=o.admin, template_id=t.pk, data={"body": "Happy birthday, {name}!"}
+    )
+    assert t.body == "Happy birthday, {name}!" and t.channel == "card"
+    services.save_message_template(actor=o.admin, template_id=t.pk, data={"active": False})
+    assert t not in selectors.message_templates(o.rep1a, "birthday")
+    assert t in selectors.message_templates(o.admin, "birthday", inactive=True)
+    with pytest.raises(services.NotFound):
+        services.save_message_template(actor=o.admin, template_id=999999, data={"active": False})
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"body": "Dear {nmae}, happy birthday"}, "body"),
+        ({"body": "Dear {name, happy birthday"}, "body"),
+        ({"body": "  "}, "body"),
+        ({"channel": "letter"}, "channel"),
+        ({"language": "fr"}, "language"),
+        ({"occasion": "wedding"}, "occasion"),
+    ],
+)
+def test_a_bad_template_is_refused_naming_the_field(world, data, field):
+    base = {"occasion": "birthday", "channel": "message", "language": "zh-hans", "body": "{name}生日快乐"}
+    before = list(selectors.message_templates(world.org.admin, inactive=True))
+    with pytest.raises(services.ValidationFailed) as e:
+        services.save_message_template(actor=world.org.admin, data={**base, **data})
+    assert list(e.value.errors) == [field]
+    if data.get("body") == "Dear {nmae}, happy birthday":
+        assert "{nmae}" in e.value.errors["body"][0]
+    assert list(selectors.message_templates(world.org.admin, inactive=True)) == before
+    existing = before[0]
+    with pytest.raises(services.ValidationFailed):
+        services.save_message_template(actor=world.org.admin, template_id=existing.pk, data=data)
+    existing.refresh_from_db()
+    assert existing.body == before[0].body
+
+
+def test_care_settings_pages_show_field_errors_in_place(world):
+    from django.test import Client
+    from django.urls import reverse
+
+    c = Client(HTTP_ACCEPT_LANGUAGE="en")
+    c.force_login(world.org.admin)
+    assert reverse("engagement:care_settings") in c.get(reverse("engagement:care")).content.decode()
+    resp = c.post(reverse("engagement:care_settings"), {"days_ahead": 90, "festival_tiers": ["core"]})
+    assert resp.status_code == 200 and 'id="id_days_ahead_errors"' in resp.content.decode()
+    resp = c.post(reverse("engagement:care_settings"), {"days_ahead": 14, "festival_tiers": ["core"]})
+    assert resp.status_code == 302 and selectors.care_settings().days_ahead == 14
+    data = {
+        "occasion": "festival",
+        "channel": "coupon",
+        "language": "en",
+        "body": "{occasion}: {discount} off",
+    }
+    resp = c.post(reverse("engagement:care_template_create"), data)
+    body = resp.content.decode()
+    assert resp.status_code == 200 and 'id="id_body_errors"' in body and "{discount}" in body
+    resp = c.post(
+        reverse("engagement:care_template_create"), {**data, "body": "{occasion}: 5% off", "active": "on"}
+    )
+    assert resp.status_code == 302
+    api = Client()
+    api.force_login(world.org.admin)
+    r = api.patch("/api/v1/care/settings", {"days_ahead": 61}, content_type="application/json")
+    assert r.status_code == 422 and "days_ahead" in r.json()["errors"]
+    r = api.post(
+        "/api/v1/care/templates",
+        {"occasion": "birthday", "kind": "card", "language": "en", "body": "Hi {who}"},
+        content_type="application/json",
+    )
+    assert r.status_code == 422 and "body" in r.json()["errors"]
+    r = api.patch("/api/v1/care/templates/999999", {"active": False}, content_type="application/json")
+    assert r.status_code == 404

@@ -207,3 +207,19 @@ def test_api_lists_surveys_and_their_results(world, campaign, api_as):
     assert detail["total"]["nps"] == 100 and detail["per_customer"][0]["label"] == world.A.name
     assert api.get("surveys/999999").status_code == 404
     assert api_as(world.org.rep2a).get(f"surveys/{campaign.pk}").json()["per_customer"] == []
+
+
+def test_read_only_roles_never_see_the_unanswered_personal_links(world, campaign):
+    """A link lets its holder answer as the customer: an auditor (read-only) sees the campaign and
+    its results but not the links; the people who send them do."""
+    inv = SurveyInvitation.objects.get(campaign=campaign, customer=world.A)
+    url = reverse("service:survey_detail", args=[campaign.pk])
+    for user, shown in ((world.org.auditor, False), (world.org.service, True), (world.org.manager1, True)):
+        c = Client(HTTP_ACCEPT_LANGUAGE="en")
+        c.force_login(user)
+        resp = c.get(url)
+        assert resp.status_code == 200
+        page = resp.content.decode()
+        assert (inv.token in page) is shown, user.role
+        if not shown:
+            assert world.A.name in page  # the row is there, only the link is not

@@ -7,13 +7,18 @@ Environment variables:
   GUANXI_PRODUCTION     "1" turns on secure cookies, HSTS, SSL redirect and DEBUG off
   GUANXI_DEBUG          "1" for development error pages (never with GUANXI_PRODUCTION)
   GUANXI_ALLOWED_HOSTS  comma-separated host names (default localhost,127.0.0.1)
-  GUANXI_REDIS_URL      background-job queue on Redis instead of SQLite
+  GUANXI_EMAIL_URL      outgoing mail: smtp://host:port, smtp+tls://user:pass@host:587 (unset: console)
+  GUANXI_EMAIL_FROM     the sender of outgoing mail (default "Guanxi <noreply@localhost>")
+  GUANXI_REDIS_URL      background-job queue and shared cache on Redis (else SQLite / file cache)
 """
 
 import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from guanxi.core.mailurl import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the guanxi package
 
@@ -195,7 +200,37 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# GUANXI_EMAIL_URL (smtp://…, smtp+tls://user:pass@host:587, smtp+ssl://…): SMTP; unset: console
+try:
+    _email = email_settings(os.environ.get("GUANXI_EMAIL_URL", ""))
+except ValueError as e:
+    raise ImproperlyConfigured(str(e)) from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if EMAIL_BACKEND != "django.core.mail.backends.console.EmailBackend":
+    EMAIL_HOST = _email["EMAIL_HOST"]
+    EMAIL_PORT = _email["EMAIL_PORT"]
+    EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+    EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+    EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+    EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+    EMAIL_TIMEOUT = _email["EMAIL_TIMEOUT"]
+DEFAULT_FROM_EMAIL = os.environ.get("GUANXI_EMAIL_FROM", "Guanxi <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# shared by every worker: Redis when configured, else a file cache on this machine
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": DATA_DIR / "cache",
+    }
+}
+if os.environ.get("GUANXI_REDIS_URL"):
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": os.environ["GUANXI_REDIS_URL"],
+    }
+GUANXI_TRUSTED_PROXIES = int(os.environ.get("GUANXI_TRUSTED_PROXIES", "0") or 0)
 
 LOGGING = {
     "version": 1,

@@ -38,10 +38,32 @@ class CustomerOut(ModelSchema):
     tags: list[str]
     missing_fields: list[str]
     completeness: int
+    # null for callers without access to the customer's finance (service agents)
+    credit_limit: Decimal | None = None
+    payment_terms: str | None = None
+    finance_visible: bool = True
 
     class Meta:
         model = Customer
         fields = "__all__"
+
+    @staticmethod
+    def _finance(obj, context) -> bool:
+        request = (context or {}).get("request")
+        user = getattr(request, "auth", None) or getattr(request, "user", None)
+        return obj.pk in selectors.finance_access(user, [obj.pk])
+
+    @staticmethod
+    def resolve_credit_limit(obj, context) -> Decimal | None:
+        return obj.credit_limit if CustomerOut._finance(obj, context) else None
+
+    @staticmethod
+    def resolve_payment_terms(obj, context) -> str | None:
+        return obj.payment_terms if CustomerOut._finance(obj, context) else None
+
+    @staticmethod
+    def resolve_finance_visible(obj, context) -> bool:
+        return CustomerOut._finance(obj, context)
 
     @staticmethod
     def resolve_account_team(obj) -> list[int]:
@@ -87,6 +109,9 @@ class CustomerListItem(Schema):
 class CustomerPage(Schema):
     items: list[CustomerListItem]
     count: int
+    count_exact: bool = Field(
+        True, description="false when counting every match would take too long: `count` is then a lower bound"
+    )
 
 
 class CustomerIn(ModelSchema):
@@ -181,6 +206,7 @@ class ContactOut(ModelSchema):
 class ContactPage(Schema):
     items: list[ContactOut]
     count: int
+    count_exact: bool = True
 
 
 class ContactIn(ModelSchema):
@@ -266,7 +292,7 @@ def list_customers(
     page = selectors.customer_list(
         request.auth, q=q, filters=filters.dict(exclude_none=True), sort=sort, limit=limit, offset=offset
     )
-    return {"items": page.items, "count": page.count}
+    return {"items": page.items, "count": page.count, "count_exact": page.count_exact}
 
 
 @router.post("/customers", response={201: CustomerOut}, tags=["customers"])
@@ -360,7 +386,8 @@ def list_contacts(request: HttpRequest, q: str = "", customer: int | None = None
                   offset: int = 0):  # fmt: skip
     page = selectors.contact_list(request.auth, q=q, customer_id=customer, limit=limit, offset=offset)
     allowed = selectors.personal_access(request.auth, {c.customer_id for c in page.items})
-    return {"items": [_contact_out(request.auth, c, allowed) for c in page.items], "count": page.count}
+    items = [_contact_out(request.auth, c, allowed) for c in page.items]
+    return {"items": items, "count": page.count, "count_exact": page.count_exact}
 
 
 @router.post("/contacts", response={201: ContactOut}, tags=["contacts"])
@@ -414,7 +441,7 @@ def audit(request: HttpRequest, model: str = "", who: int | None = None, since: 
         request.auth, model=model, who=who, since=since, until=until, customer_id=customer,
         limit=min(limit, 500), offset=offset,
     )  # fmt: skip
-    return {"items": page.items, "count": page.count}
+    return {"items": page.items, "count": page.count, "count_exact": page.count_exact}
 
 
 @router.get("/reasons-owed", response=ReasonPage, tags=["customers"])

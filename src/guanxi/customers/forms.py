@@ -315,4 +315,9 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, users=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].choices = [("", _("Anyone"))] + [(u.pk, str(u)) for u in users]
+        from .selectors import AUDITED_MODELS  # models that later apps add to the audit trail
+
+        self.fields["model"].choices += [
+            (m._meta.model_name, capfirst(m._meta.verbose_name_plural)) for m in AUDITED_MODELS
+        ]
         style(self)

@@ -5,7 +5,8 @@
 - managers: their department's customers (the owner's department, kept on the customer);
 - account managers: customers they own, those whose account team they are on, and those of an
   account manager they currently deputise for; only the owner (or deputy) may delete;
-- service agents: read every customer and contact to log a call, no personal fields, no edits;
+- service agents: read every customer and contact to log a call; no personal fields, no credit,
+  payment terms or revenue (``view_finance``), no edits;
 - analysts: company customers for aggregates, never a contact (personal data).
 """
 
@@ -17,6 +18,11 @@ from guanxi.org.models import Role
 
 def customer_rule(user, action: str):
     role = user.role
+    if action == "view_finance":
+        # credit, payment terms and revenue: not what a service agent needs to handle a ticket
+        if role == Role.SERVICE_AGENT:
+            return NONE
+        action = "view"
     if role == Role.AUDITOR:
         return ALL if action in ("view", "export", "aggregate") else NONE
     if role == Role.SERVICE_AGENT:
@@ -58,8 +64,11 @@ def contact_rule(user, action: str):
 def revenue_reason_rule(user, action: str):
     from .models import Customer
 
-    # the same action on the customer (an analyst's "view" is companies only, like the customer itself)
-    customer_action = action if action in ("view", "export", "aggregate") else "change"
+    # the same action on the customer (an analyst's "view" is companies only, like the customer
+    # itself); a revenue figure is finance, so reading one needs "view_finance"
+    customer_action = {"view": "view_finance"}.get(action, action)
+    if customer_action not in ("view_finance", "export", "aggregate"):
+        customer_action = "change"
     condition = customer_rule(user, customer_action)
     if condition is ALL or condition is NONE:
         return condition

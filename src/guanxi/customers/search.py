@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
@@ -189,37 +190,144 @@ def _prefix(prefix: str, kind: str) -> tuple[str, list]:
 _CREDIT = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{6,18}$")
 
 
-def id_subquery(q: str, kind: str = KIND_CUSTOMER) -> tuple[str, list] | None:
-    """SQL selecting the ids of records of ``kind`` matching ``q`` (None: matches nothing)."""
+@dataclass(frozen=True)
+class Cond:
+    """One condition on a record's terms: the exact term, or any term starting with ``term``."""
+
+    term: str
+    prefix: bool = False
+
+    def where(self, kind: str, alias: str = "") -> tuple[str, list]:
+        col = f"{alias}." if alias else ""
+        if self.prefix:
+            sql = f"{col}term >= %s AND {col}term < %s AND {col}kind = %s"
+            return sql, [self.term, self.term + TOP, kind]
+        return f"{col}term = %s AND {col}kind = %s", [self.term, kind]
+
+
+def query_plan(q: str, kind: str = KIND_CUSTOMER) -> list[list[Cond]]:
+    """What ``q`` asks for: alternatives (a record matching any one matches), each a list of
+    conditions that must all hold. Empty: ``q`` matches nothing."""
     q = (q or "").strip()
     if not q:
-        return None
-    parts: list[tuple[str, list]] = []
+        return []
+    plan: list[list[Cond]] = []
     compact = re.sub(r"[\s\-()+]", "", q)
     if compact.isdigit() and len(compact) >= 3:
-        parts.append(_prefix("#" + compact, kind))
-        parts.append(_prefix("$" + compact[::-1], kind))
+        plan.append([Cond("#" + compact, True)])
+        plan.append([Cond("$" + compact[::-1], True)])
     if "@" in q:
-        parts.append(_prefix("!" + q.lower(), kind))
+        plan.append([Cond("!" + q.lower(), True)])
     if kind == KIND_CUSTOMER and _CREDIT.match(compact.upper()) and any(ch.isdigit() for ch in compact):
-        parts.append(_prefix("&" + compact.upper(), kind))
+        plan.append([Cond("&" + compact.upper(), True)])
     norm = normalize(q)
     if norm and re.fullmatch(r"[a-z]+", norm):
-        parts.append(_prefix("@" + norm, kind))
+        plan.append([Cond("@" + norm, True)])
     if norm and "@" not in q and not compact.isdigit():
         if len(norm) == 1:
-            parts.append(_prefix(norm, kind))
+            plan.append([Cond(norm, True)])
         else:
-            grams = sorted({norm[i : i + 2] for i in range(len(norm) - 1)})
-            selects = [_exact(g, kind) for g in grams]
-            sql = " INTERSECT ".join(s for s, _ in selects)
-            params = [p for _, ps in selects for p in ps]
-            parts.append((sql, params))
-    if not parts:
+            plan.append([Cond(g) for g in sorted({norm[i : i + 2] for i in range(len(norm) - 1)})])
+    return plan
+
+
+def id_subquery(q: str, kind: str = KIND_CUSTOMER) -> tuple[str, list] | None:
+    """SQL selecting the ids of records of ``kind`` matching ``q`` (None: matches nothing)."""
+    plan = query_plan(q, kind)
+    if not plan:
         return None
+    parts: list[tuple[str, list]] = []
+    for alternative in plan:
+        if len(alternative) == 1 and alternative[0].prefix:
+            parts.append(_prefix(alternative[0].term, kind))
+        else:
+            selects = [_exact(c.term, kind) for c in alternative]
+            parts.append((" INTERSECT ".join(s for s, _ in selects), [p for _, ps in selects for p in ps]))
     sql = " UNION ".join(f"SELECT obj_id FROM ({s}) AS s{i}" for i, (s, _) in enumerate(parts))
     params = [p for _, ps in parts for p in ps]
     return sql, params
+
+
+def _capped_count(cur, cond: Cond, kind: str, cap: int | None) -> int:
+    where, params = cond.where(kind)
+    if cap is None:
+        cur.execute(f"SELECT COUNT(*) FROM {TABLE} WHERE {where}", params)
+        return cur.fetchone()[0]
+    limit = int(cap) + 1
+    cur.execute(f"SELECT COUNT(*) FROM (SELECT 1 FROM {TABLE} WHERE {where} LIMIT {limit}) AS n", params)
+    return cur.fetchone()[0]
+
+
+def _probe(cond: Cond, kind: str, id_sql: str, alias: str) -> tuple[str, list]:
+    """SQL true when the record whose id is ``id_sql`` has a term meeting ``cond`` (index look-up)."""
+    where, params = cond.where(kind, alias)
+    return f"EXISTS (SELECT 1 FROM {TABLE} AS {alias} WHERE {where} AND {alias}.obj_id = {id_sql})", params
+
+
+def candidate_ids(plan: list[list[Cond]], kind: str, cap: int) -> tuple[list[int] | None, list[list[Cond]]]:
+    """The ids of the records matching ``plan`` when there are at most ``cap`` (else None), and
+    the plan without the alternatives that match nothing.
+
+    Each alternative is read from its rarest condition (measured by a capped count over the
+    term index, so a term in half the names costs ``cap`` index entries, not half a million),
+    the other conditions are probed per candidate through the primary key.
+    """
+    ids: set[int] = set()
+    live: list[list[Cond]] = []
+    too_many = False
+    with connection.cursor() as cur:
+        for alternative in plan:
+            sized = sorted((_capped_count(cur, c, kind, cap), i, c) for i, c in enumerate(alternative))
+            if sized[0][0] == 0:
+                continue
+            live.append(alternative)
+            if too_many or sized[0][0] > cap:
+                too_many = True
+                continue
+            drive = sized[0][2]
+            where, params = drive.where(kind, "t0")
+            sql = f"SELECT DISTINCT t0.obj_id FROM {TABLE} AS t0 WHERE {where}"
+            for i, (_n, _j, c) in enumerate(sized[1:]):
+                psql, pparams = _probe(c, kind, "t0.obj_id", f"t{i + 1}")
+                sql += " AND " + psql
+                params += pparams
+            cur.execute(sql + f" LIMIT {int(cap) + 1}", params)
+            ids.update(r[0] for r in cur.fetchall())
+            too_many = len(ids) > cap
+    return (None if too_many else sorted(ids)), live
+
+
+def count_upto(plan: list[list[Cond]], kind: str, cap: int | None) -> int:
+    """About how many records match ``plan``, counted up to ``cap`` per alternative (None: all);
+    an upper bound: each alternative's rarest condition, by the index alone."""
+    total = 0
+    with connection.cursor() as cur:
+        for alternative in plan:
+            total += min(_capped_count(cur, c, kind, cap) for c in alternative)
+    return total
+
+
+def match_sql(plan: list[list[Cond]], kind: str, id_sql: str, membership: bool = False) -> tuple[str, list]:
+    """A condition on the record whose id is ``id_sql``: it matches ``plan``.
+
+    For result sets too large to list: exact terms are probed per row through the primary key (so
+    a page sorted by an index stops after a page's worth of matches); a prefix, which a probe would
+    have to range over, is an ``IN`` list the database builds once. With ``membership`` every
+    condition is such a list: dearer to start, cheaper per row, for walks that go far.
+    """
+    ors, params = [], []
+    for alternative in plan:
+        ands = []
+        for i, cond in enumerate(alternative):
+            if cond.prefix or membership:
+                where, ps = cond.where(kind)
+                ands.append(f"{id_sql} IN (SELECT obj_id FROM {TABLE} WHERE {where})")
+            else:
+                sql, ps = _probe(cond, kind, id_sql, f"st{i}")
+                ands.append(sql)
+            params += ps
+        ors.append("(" + " AND ".join(ands) + ")")
+    return "(" + " OR ".join(ors) + ")", params
 
 
 def query_words(q: str) -> list[str]:

@@ -42,7 +42,8 @@ CUSTOMER_M2M = {"account_team", "tags"}
 CONTACT_FIELDS = [
     f.name
     for f in Contact._meta.get_fields()
-    if getattr(f, "concrete", False) and f.name not in {"id", "version", "created_at", "updated_at", "customer"}
+    if getattr(f, "concrete", False)
+    and f.name not in {"id", "version", "created_at", "updated_at", "customer"}
 ]
 CUSTOMER_PHONE_FIELDS = ("phone", "phone_alt", "fax")
 CONTACT_PHONE_FIELDS = ("mobile", "phone")
@@ -328,7 +329,9 @@ def update_customer(
                     customer.department_id = owner.department_id
                     customer.team_id = owner.team_id
         team_users = (
-            _resolve_users(data.pop("account_team"), "account_team", errors) if "account_team" in data else None
+            _resolve_users(data.pop("account_team"), "account_team", errors)
+            if "account_team" in data
+            else None
         )
         if team_users is not None and actor.role == Role.ACCOUNT_MANAGER and not actor.is_admin:
             current = set(customer.account_team.values_list("pk", flat=True))
@@ -408,7 +411,9 @@ def _validate_birthday(contact: Contact, errors) -> None:
             errors.setdefault("birthday_day", []).append(_("A lunar month has 29 or 30 days."))
     else:
         if contact.birthday_leap_month:
-            errors.setdefault("birthday_leap_month", []).append(_("Only a lunar birthday can be in a leap month."))
+            errors.setdefault("birthday_leap_month", []).append(
+                _("Only a lunar birthday can be in a leap month.")
+            )
         try:
             datetime.date(2000, m, d)  # a leap year, so 29 February is allowed
         except ValueError:
@@ -578,7 +583,9 @@ def record_revenue(
         else:
             customer = _get_for_change(actor, Customer, customer_id)
         fig, _created = RevenueFigure.objects.update_or_create(
-            customer=customer, period_start=period, defaults={"revenue": revenue, "updated_at": timezone.now()}
+            customer=customer,
+            period_start=period,
+            defaults={"revenue": revenue, "updated_at": timezone.now()},
         )
         st = CustomerSettings.load()
         _evaluate_month(customer, period, st)

@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -177,8 +178,13 @@ def _filter_fields(user, values: dict[str, str]) -> list[dict[str, Any]]:
     for name, label in c.CLASSIFICATION_FIELDS.items():
         opts = [(v, str(lbl)) for v, lbl in Customer._meta.get_field(name).choices if v != ""]
         add(name, label, [("", any_), *opts])
-    people = [u for u in org_selectors.people(user) if u.is_admin or u.role in services.OWNER_ROLES]
-    add("owner", _("Account manager"), [("", any_)] + [(str(u.pk), str(u)) for u in people])
+    # owners as (id, name) pairs only: a large company has a thousand of them on every list view
+    owners = (
+        org_selectors.people(user)
+        .filter(Q(role__in=services.OWNER_ROLES) | Q(is_superuser=True))
+        .values_list("pk", "display_name", "username")
+    )
+    add("owner", _("Account manager"), [("", any_)] + [(str(pk), dn or un) for pk, dn, un in owners])
     add(
         "department",
         _("Department"),
@@ -448,6 +454,7 @@ def customer_detail(request, pk: int):
         "missing": [{"name": f, "label": _label(Customer, f)} for f in missing],
         "contacts": selectors.contacts_of(user, pk),
         "personal": pk in selectors.personal_access(user, [pk]),
+        "finance": pk in selectors.finance_access(user, [pk]),
         "classification_history": selectors.classification_history(user, pk)[:30],
         "scheme_labels": {k: str(v) for k, v in c.CLASSIFICATION_FIELDS.items()},
         "scheme_values": {

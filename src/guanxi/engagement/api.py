@@ -453,6 +453,78 @@ def close_care_task(request, task_id: int, payload: CareCloseIn):
     )
 
 
+class CareSettingsOut(Schema):
+    days_ahead: int
+    festival_tiers: list[str]
+
+
+class CareSettingsPatch(Schema):
+    days_ahead: int | None = None
+    festival_tiers: list[str] | None = None
+
+
+class TemplateOut(Schema):
+    id: int
+    occasion: str
+    kind: str = Field(..., alias="channel")
+    language: str
+    body: str
+    active: bool
+
+
+class TemplateIn(Schema):
+    occasion: str
+    kind: str = "message"
+    language: str
+    body: str
+    active: bool = True
+
+
+class TemplatePatch(Schema):
+    occasion: str | None = None
+    kind: str | None = None
+    language: str | None = None
+    body: str | None = None
+    active: bool | None = None
+
+
+def _template_data(payload) -> dict:
+    data = payload.dict(exclude_unset=True)
+    if "kind" in data:
+        data["channel"] = data.pop("kind")
+    return data
+
+
+@router.get("/care/settings", response=CareSettingsOut)
+def get_care_settings(request):
+    return selectors.care_settings()
+
+
+@router.patch("/care/settings", response=CareSettingsOut)
+def update_care_settings(request, payload: CareSettingsPatch):
+    return services.update_care_settings(actor=request.auth, data=payload.dict(exclude_unset=True))
+
+
+@router.get("/care/templates", response=list[TemplateOut])
+def list_templates(request, occasion: str = "", inactive: bool = False):
+    return selectors.message_templates(request.auth, occasion, inactive=inactive)
+
+
+@router.post("/care/templates", response={201: TemplateOut})
+def create_template(request, payload: TemplateIn):
+    data = _template_data(payload)
+    data.update({k: v for k, v in (("channel", payload.kind), ("active", payload.active)) if k not in data})
+    return Status(201, services.save_message_template(actor=request.auth, data=data))
+
+
+@router.patch("/care/templates/{template_id}", response=TemplateOut)
+def update_template(request, template_id: int, payload: TemplatePatch):
+    selectors.get_message_template(request.auth, template_id)
+    return services.save_message_template(
+        actor=request.auth, template_id=template_id, data=_template_data(payload)
+    )
+
+
 @router.get("/gifts", response=list[GiftOut])
 def list_gifts(request, customer_id: int | None = None):
     return list(selectors.gifts(request.auth, customer_id=customer_id)[:500])

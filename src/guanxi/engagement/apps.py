@@ -39,6 +39,10 @@ class EngagementConfig(AppConfig):
         ):
             registry.register(section)
         demo_registry.register("engagement", demo.generate, order=50)
+        # gifts given belong in the auditor's trail (C7), next to customers and contacts
+        from guanxi.customers.selectors import register_audited
+
+        register_audited(models.Gift)
 
 
 # labels of the navigation links in templates/base.html (kept here so that this app's catalogue has them)

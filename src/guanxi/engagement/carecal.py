@@ -8,6 +8,7 @@ years without that leap month, and day 30 falls on day 29 in a month that has on
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -40,8 +41,10 @@ GREETED_FESTIVALS = {
 }
 
 
+@functools.lru_cache(maxsize=8192)
 def lunar_to_solar(year: int, month: int, day: int, leap: bool = False) -> datetime.date:
-    """The solar date of lunar ``month``/``day`` in lunar year ``year`` (leap month if it exists)."""
+    """The solar date of lunar ``month``/``day`` in lunar year ``year`` (leap month if it exists).
+    Cached: the conversion costs milliseconds and Today runs it for every contact with a birthday."""
     ly = LunarYear.fromYear(year)
     m = -month if leap and ly.getLeapMonth() == month else month
     days = ly.getMonth(m).getDayCount()

@@ -7,7 +7,6 @@ SMTP comes from ``GUANXI_EMAIL_URL`` (``smtp://host:port``, ``smtp+tls://user:pa
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -15,27 +14,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from guanxi.core.mailurl import connection_kwargs
 from guanxi.today.registry import sections_for
 
 
 def connection_from_url(url: str | None = None):
+    """The SMTP connection of ``url`` (default: ``GUANXI_EMAIL_URL`` now in the environment);
+    without one, Django's configured backend (config/settings.py reads the same variable)."""
     url = url if url is not None else os.environ.get("GUANXI_EMAIL_URL", "")
     if not url:
         return get_connection()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in ("smtp", "smtp+tls", "smtp+ssl"):
-        raise ValueError(f"GUANXI_EMAIL_URL: unknown scheme {parts.scheme!r} (smtp, smtp+tls, smtp+ssl)")
-    return get_connection(
-        "django.core.mail.backends.smtp.EmailBackend",
-        host=parts.hostname or "localhost",
-        port=parts.port or {"smtp": 25, "smtp+tls": 587, "smtp+ssl": 465}[scheme],
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        use_tls=scheme == "smtp+tls",
-        use_ssl=scheme == "smtp+ssl",
-        timeout=30,
-    )
+    return get_connection(**connection_kwargs(url))
 
 
 def describe(item) -> str:

@@ -11,6 +11,7 @@ from .models import (
     Direction,
     Likelihood,
     Method,
+    Occasion,
     RecordForm,
     Satisfaction,
     Trigger,
@@ -142,7 +143,7 @@ class RequirementForm(Form):
     kind = forms.ChoiceField(
         label=_("Contact of kind"), choices=[("", "—"), *REQUIREMENT_KINDS], required=False
     )
-    count = forms.IntegerField(label=_("At least"), min_value=1, max_value=100, required=False)
+    count = forms.IntegerField(label=_("At least"), min_value=1, max_value=cadence.KEEP, required=False)
     period_days = forms.IntegerField(label=_("Every (days)"), min_value=1, max_value=3660, required=False)
 
 
@@ -175,6 +176,39 @@ class GiftForm(Form):
     def __init__(self, *args, contacts=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].choices = [("", "—")] + [(str(c.pk), c.name) for c in contacts]
+
+
+class CareSettingsForm(Form):
+    # the range is checked by services.update_care_settings (errors come back on the field)
+    days_ahead = forms.IntegerField(label=_("Create greeting tasks this many days ahead (0–60)"))
+    festival_tiers = forms.MultipleChoiceField(
+        label=_("Festival greetings for maintenance tiers"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Key accounts always get festival greetings."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from guanxi.customers.choices import MaintenanceTier
+
+        super().__init__(*args, **kwargs)
+        self.fields["festival_tiers"].choices = MaintenanceTier.choices
+
+
+TEMPLATE_KIND_CHOICES = [("message", _("Message")), ("card", _("Card")), ("coupon", _("Coupon"))]
+TEMPLATE_LANGUAGE_CHOICES = [("zh-hans", "中文"), ("en", "English")]
+
+
+class MessageTemplateForm(Form):
+    occasion = forms.ChoiceField(label=_("Occasion"), choices=Occasion.choices)
+    channel = forms.ChoiceField(label=_("Kind"), choices=TEMPLATE_KIND_CHOICES)
+    language = forms.ChoiceField(label=_("Language"), choices=TEMPLATE_LANGUAGE_CHOICES)
+    body = forms.CharField(
+        label=_("Text"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Placeholders: {name} {customer} {occasion} {sender}"),
+    )
+    active = forms.BooleanField(label=_("Active (suggested when greeting)"), required=False, initial=True)
 
 
 __all__ = ["cadence"]

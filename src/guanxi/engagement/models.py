@@ -375,9 +375,11 @@ class MessageTemplate(models.Model):
         choices=[("message", _("Message")), ("card", _("Card")), ("coupon", _("Coupon"))],
     )
     body = models.TextField(_("text"), help_text=_("Placeholders: {name} {customer} {occasion} {sender}"))
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        ordering = ["occasion", "language", "channel"]
+        ordering = ["occasion", "language", "channel", "id"]
 
     def __str__(self) -> str:
         return f"{self.occasion} · {self.language} · {self.channel}"

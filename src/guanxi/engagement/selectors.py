@@ -28,6 +28,7 @@ from .models import (
     DailySummary,
     Gift,
     MessageTemplate,
+    Occasion,
     PlanState,
     Visit,
     VisitPlan,
@@ -306,12 +307,22 @@ def over_maintained(user: User, as_of: datetime.date | None = None) -> list[tupl
             if user.role != Role.MANAGER
             else qs.filter(department_id=user.department_id)
         )
+    customers = list(qs.select_related("engagement")[:500])
+    # the policies and overrides read once (not per customer); same choice as services.policy_for
+    active = {
+        (p.dimension, p.value): p
+        for p in CadencePolicy.objects.filter(active=True).prefetch_related("requirements")
+    }
+    overrides = {
+        o.customer_id: o for o in CadenceOverride.objects.filter(customer__in=[c.pk for c in customers])
+    }
     out = []
-    for c in qs.select_related("engagement")[:500]:
+    for c in customers:
         n = cadence.contacts_in_30_days(c.engagement.recent, as_of)
-        policy = services.policy_for(c)
+        candidates = (active.get((d, getattr(c, d))) for d in ("strategic_type", "maintenance_tier"))
+        policy = next((p for p in candidates if p is not None and p.requirements.all()), None)
         maximum = policy.max_contacts_30d if policy else cadence.DEFAULT_MAX_CONTACTS_30D
-        override = CadenceOverride.objects.filter(customer=c).first()
+        override = overrides.get(c.pk)
         if override and override.max_contacts_30d:
             maximum = override.max_contacts_30d
         if n > maximum:
@@ -393,6 +404,9 @@ def care_tasks(
     user: User, *, mine: bool = True, state: str = "open", customer_id: int | None = None
 ) -> QuerySet:
     qs = scope(user, CareTask.objects.all(), "view").select_related("customer", "contact", "assignee")
+    # birthdays and anniversaries are personal data: only where the user may see personal fields
+    personal = scope(user, CareTask.objects.all(), "view_personal").values("pk")
+    qs = qs.filter(~Q(occasion__in=(Occasion.BIRTHDAY, Occasion.ANNIVERSARY)) | Q(pk__in=personal))
     if mine:
         qs = qs.filter(assignee=user)
     if state in CareState.values:
@@ -409,8 +423,11 @@ def get_care_task(user: User, task_id: int) -> CareTask:
     return task
 
 
-def message_templates(user: User, occasion: str = "") -> list[MessageTemplate]:
+def message_templates(user: User, occasion: str = "", *, inactive: bool = False) -> list[MessageTemplate]:
+    """The greeting templates (active ones only unless ``inactive``)."""
     qs = scope(user, MessageTemplate.objects.all(), "view")
+    if not inactive:
+        qs = qs.filter(active=True)
     if occasion:
         qs = qs.filter(occasion=occasion)
     return list(qs)
@@ -445,6 +462,13 @@ def gift_history(user: User, gift_id: int) -> list:
 
 def care_settings() -> CareSettings:
     return CareSettings.load()
+
+
+def get_message_template(user: User, template_id: int) -> MessageTemplate:
+    template = scope(user, MessageTemplate.objects.filter(pk=template_id), "view").first()
+    if template is None:
+        raise NotFound()
+    return template
 
 
 def calendar_feed(user: User) -> CalendarFeed | None:

@@ -31,7 +31,9 @@ from .models import (
     CustomerEngagement,
     DailySummary,
     Gift,
+    MessageTemplate,
     Method,
+    Occasion,
     PlanState,
     RecordForm,
     Visit,
@@ -405,7 +407,7 @@ def save_policy(
         except (KeyError, TypeError, ValueError):
             errors.setdefault("requirements", []).append(_("Requirement %(n)s is incomplete.") % {"n": i + 1})
             continue
-        if kind not in kinds or not 1 <= count <= 100 or not 1 <= period <= 3660:
+        if kind not in kinds or not 1 <= count <= cadence.KEEP or not 1 <= period <= 3660:
             errors.setdefault("requirements", []).append(
                 _("Requirement %(n)s: a known kind, at least 1 contact, every 1 to 3660 days.") % {"n": i + 1}
             )
@@ -630,3 +632,129 @@ def calendar_token(*, actor: User, rotate: bool = False) -> str:
 
 def revoke_calendar(*, actor: User) -> None:
     CalendarFeed.objects.filter(user=actor).delete()
+
+
+# --- care settings and message templates (C7, administrators) -------------------------------------
+
+CARE_DAYS_AHEAD_MAX = 60
+TEMPLATE_KINDS = ("message", "card", "coupon")
+TEMPLATE_LANGUAGES = ("zh-hans", "en")
+# the sample a template is rendered with before it is saved: every placeholder a template may use
+TEMPLATE_SAMPLE = {
+    "name": "李建国",
+    "customer": "华东精密机械有限公司",
+    "occasion": "中秋节",
+    "sender": "王芳",
+}
+
+
+def _care_admin_only(actor: User) -> None:
+    if not (actor and actor.is_admin):
+        raise Forbidden(_("Only an administrator changes the care settings and message templates."))
+
+
+def update_care_settings(*, actor: User, data: dict[str, Any]) -> CareSettings:
+    """Change how many days ahead greeting tasks are made and which maintenance tiers get festival
+    greetings (key accounts always do). Fields left out of ``data`` stay as they are."""
+    from guanxi.customers.choices import MaintenanceTier
+
+    _care_admin_only(actor)
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+    if "days_ahead" in data:
+        try:
+            days = int(data["days_ahead"])
+            if isinstance(data["days_ahead"], bool) or not 0 <= days <= CARE_DAYS_AHEAD_MAX:
+                raise ValueError
+            changes["days_ahead"] = days
+        except (TypeError, ValueError):
+            errors["days_ahead"] = [
+                _("Enter a whole number of days from 0 to %(max)s.") % {"max": CARE_DAYS_AHEAD_MAX}
+            ]
+    if "festival_tiers" in data:
+        tiers = data["festival_tiers"]
+        if tiers is None:
+            tiers = []
+        if isinstance(tiers, str) or not isinstance(tiers, (list, tuple, set)):
+            errors["festival_tiers"] = [_("Give a list of maintenance tiers.")]
+        else:
+            unknown = [str(t) for t in tiers if t not in MaintenanceTier.values]
+            if unknown:
+                errors["festival_tiers"] = [
+                    _("Unknown maintenance tier: %(tiers)s.") % {"tiers": ", ".join(unknown)}
+                ]
+            else:
+                changes["festival_tiers"] = [t for t in MaintenanceTier.values if t in set(tiers)]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        CareSettings.load()
+        obj = CareSettings.objects.select_for_update().get(pk=1)
+        for field, value in changes.items():
+            setattr(obj, field, value)
+        obj.save()
+    return obj
+
+
+def check_template_body(body: Any) -> list[str]:
+    """The problems of a template text (empty when it renders with the sample data)."""
+    if not isinstance(body, str) or not body.strip():
+        return [_("Write the text of the message.")]
+    try:
+        body.format(**TEMPLATE_SAMPLE)
+    except KeyError as e:
+        return [
+            _("Unknown placeholder {%(name)s}; use {name}, {customer}, {occasion} or {sender}.")
+            % {"name": e.args[0]}
+        ]
+    except (IndexError, ValueError, AttributeError):
+        return [
+            _(
+                "The braces do not form placeholders; use {name}, {customer}, {occasion} or {sender}, "
+                "and write a literal brace twice ({{ or }})."
+            )
+        ]
+    return []
+
+
+def save_message_template(*, actor: User, template_id: Any = None, data: dict[str, Any]) -> MessageTemplate:
+    """Create (``template_id`` None) or change a greeting template; ``active=False`` deactivates it
+    (it stays on record but is no longer suggested). Fields left out of ``data`` stay as they are."""
+    _care_admin_only(actor)
+    with transaction.atomic():
+        if template_id is None:
+            template = MessageTemplate()
+            required = ("occasion", "channel", "language", "body")
+        else:
+            try:
+                template = MessageTemplate.objects.select_for_update().get(pk=int(template_id))
+            except (MessageTemplate.DoesNotExist, TypeError, ValueError):
+                raise NotFound()
+            required = ()
+        errors: dict[str, list[str]] = {}
+        allowed = {
+            "occasion": Occasion.values,
+            "channel": TEMPLATE_KINDS,
+            "language": TEMPLATE_LANGUAGES,
+        }
+        for field, values in allowed.items():
+            if field in data and data[field] is not None:
+                if data[field] not in values:
+                    errors[field] = [_("Choose one of: %(values)s.") % {"values": ", ".join(values)}]
+                else:
+                    setattr(template, field, data[field])
+            elif field in required:
+                errors[field] = [_("This field is required.")]
+        if "body" in data and data["body"] is not None or "body" in required:
+            problems = check_template_body(data.get("body"))
+            if problems:
+                errors["body"] = problems
+            else:
+                template.body = data["body"].strip()
+        if "active" in data and data["active"] is not None:
+            template.active = bool(data["active"])
+        if errors:
+            raise ValidationFailed(errors)
+        template.updated_at = timezone.now()
+        template.save()
+    return template

@@ -26,7 +26,9 @@ from guanxi.customers import choices as cc
 from . import cadence, selectors, services
 from .forms import (
     CareCloseForm,
+    CareSettingsForm,
     GiftForm,
+    MessageTemplateForm,
     OverrideForm,
     PlanForm,
     PolicyForm,
@@ -557,6 +559,75 @@ def care(request):
         "nav_active": "care",
     }
     return render(request, "engagement/care.html", ctx)
+
+
+def _care_admin(request):
+    """The care settings pages exist for administrators only (404 for everyone else)."""
+    if not request.user.is_admin:
+        raise Http404()
+    return request.user
+
+
+@login_required
+def care_settings(request):
+    user = _care_admin(request)
+    current = selectors.care_settings()
+    if request.method == "POST":
+        form = CareSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_care_settings(actor=user, data=form.cleaned_data)
+            except ValidationFailed as e:
+                apply_errors(form, e)
+            except Forbidden:
+                raise Http404()
+            else:
+                messages.success(request, _("Care settings saved."))
+                return redirect("engagement:care_settings")
+    else:
+        form = CareSettingsForm(
+            initial={"days_ahead": current.days_ahead, "festival_tiers": current.festival_tiers}
+        )
+    ctx = {
+        "form": form,
+        "templates": selectors.message_templates(user, inactive=True),
+        "nav_active": "care",
+    }
+    return render(request, "engagement/care_settings.html", ctx)
+
+
+@login_required
+def care_template_edit(request, pk: int | None = None):
+    user = _care_admin(request)
+    template = _or_404(selectors.get_message_template, user, pk) if pk is not None else None
+    if request.method == "POST":
+        form = MessageTemplateForm(request.POST)
+        if form.is_valid():
+            try:
+                services.save_message_template(actor=user, template_id=pk, data=form.cleaned_data)
+            except ValidationFailed as e:
+                apply_errors(form, e)
+            except NotFound:
+                raise Http404()
+            except Forbidden:
+                raise Http404()
+            else:
+                messages.success(request, _("Message template saved."))
+                return redirect("engagement:care_settings")
+    elif template is not None:
+        form = MessageTemplateForm(
+            initial={
+                "occasion": template.occasion,
+                "channel": template.channel,
+                "language": template.language,
+                "body": template.body,
+                "active": template.active,
+            }
+        )
+    else:
+        form = MessageTemplateForm(initial={"occasion": request.GET.get("occasion", "birthday")})
+    ctx = {"form": form, "template": template, "nav_active": "care"}
+    return render(request, "engagement/care_template_form.html", ctx)
 
 
 @login_required

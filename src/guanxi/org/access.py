@@ -12,6 +12,7 @@ A rule is ``rule(user, action) -> Q | ALL | NONE``. Actions:
 - ``delete``         delete it
 - ``export``         include it in an export file
 - ``view_personal``  see the sensitive personal fields of a contact (PIPL)
+- ``view_finance``   see what we sell and lend the customer: credit limit, payment terms, revenue
 - ``aggregate``      count it in aggregate figures (analysts)
 """
 
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from .models import Deputy, Role
 
-ACTIONS = ("view", "change", "delete", "export", "view_personal", "aggregate")
+ACTIONS = ("view", "change", "delete", "export", "view_personal", "view_finance", "aggregate")
 
 
 class _Everything:

@@ -77,6 +77,9 @@ class TicketOut(TicketItem):
     resolved_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     reopen_count: int
+    reopened_at: datetime.datetime | None
+    reopen_due: datetime.datetime | None
+    reply_language: str
     sla_note: str
     sla_fallback: bool
     escalated_at: datetime.datetime | None
@@ -115,6 +118,7 @@ class TicketCreate(Schema):
     expectation: str = ""
     cause: str = ""
     promised_reply_at: datetime.datetime | None = None
+    reply_language: str = "zh-hans"
     department_id: int | None = None
     assignee_id: int | None = None
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Cause, Channel, ClockUnit, Evaluation, Kind, Segment, Severity, State
+from .models import Cause, Channel, ClockUnit, Evaluation, Kind, ReplyLanguage, Segment, Severity, State
 
 DT = forms.DateTimeInput(attrs={"type": "datetime-local", "class": "form-control"}, format="%Y-%m-%dT%H:%M")
 TEXT = {"class": "form-control", "rows": 3}
@@ -55,6 +55,12 @@ class TicketForm(GxForm):
     )
     department = forms.ChoiceField(label=_("responsible department"), choices=())
     assignee = forms.ChoiceField(label=_("assignee"), choices=(), required=False)
+    reply_language = forms.ChoiceField(
+        label=_("language of the emails to the customer"),
+        choices=ReplyLanguage.choices,
+        initial=ReplyLanguage.ZH_HANS,
+        required=False,
+    )
 
     def __init__(self, *args, customers=(), contacts=(), departments=(), users=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -65,6 +65,11 @@ class Evaluation(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+class ReplyLanguage(models.TextChoices):
+    ZH_HANS = "zh-hans", "中文"
+    EN = "en", "English"
+
+
 class ClockUnit(models.TextChoices):
     CALENDAR_HOURS = "calendar_hours", _("calendar hours")
     WORKING_HOURS = "working_hours", _("working hours")
@@ -148,6 +153,16 @@ class Ticket(models.Model):
     sla_note = models.CharField(_("SLA note"), max_length=300, blank=True)
     sla_fallback = models.BooleanField(_("calendar fallback used"), default=False)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # the cycle after a reopen: a new plan clock (stopped by the next resolution); the first
+    # cycle's clocks (response_due, plan_due, started_at) stay as they were for the quality figures
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
+    reopen_due = models.DateTimeField(_("plan due after the reopen"), null=True, blank=True)
+    reply_language = models.CharField(
+        _("language of the emails to the customer"),
+        max_length=8,
+        choices=ReplyLanguage.choices,
+        default=ReplyLanguage.ZH_HANS,
+    )
     # the customer's personal link (confirm / reopen)
     public_token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
     created_by = models.ForeignKey(
@@ -191,6 +206,8 @@ class Ticket(models.Model):
             out.append("plan")
         if self.promised_reply_at and (self.resolved_at or now) > self.promised_reply_at:
             out.append("promise")
+        if self.reopen_due and (self.resolved_at or now) > self.reopen_due:
+            out.append("reopen")
         return out
 
     @property
@@ -207,6 +224,8 @@ class Ticket(models.Model):
             dues.append(self.plan_due)
         if self.promised_reply_at and self.resolved_at is None:
             dues.append(self.promised_reply_at)
+        if self.reopen_due and self.resolved_at is None:
+            dues.append(self.reopen_due)
         return min(dues) if dues else None
 
 
@@ -221,6 +240,7 @@ class TicketEvent(models.Model):
         EVALUATION = "evaluation", _("Suggestion evaluated")
         OUTCOME = "outcome", _("Outcome sent to the customer")
         ESCALATION = "escalation", _("Escalated")
+        EMAIL = "email", _("Email to the customer")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=12, choices=Type.choices)

@@ -47,7 +47,20 @@ def breached_q(now: datetime.datetime) -> Q:
         Q(resolved_at__isnull=True, promised_reply_at__lt=now)
         | Q(resolved_at__isnull=False, resolved_at__gt=F("promised_reply_at"))
     )
-    return response | plan | promise
+    reopen = Q(reopen_due__isnull=False) & (
+        Q(resolved_at__isnull=True, reopen_due__lt=now) | Q(resolved_at__gt=F("reopen_due"))
+    )
+    return response | plan | promise | reopen
+
+
+def current_breach_q(now: datetime.datetime) -> Q:
+    """Tickets whose current cycle broke a clock: the first cycle's clocks until a reopen, then
+    only the reopened cycle's plan clock (what escalation and Today act on)."""
+    first = Q(reopen_due__isnull=True) & breached_q(now)
+    reopened = Q(reopen_due__isnull=False) & (
+        Q(resolved_at__isnull=True, reopen_due__lt=now) | Q(resolved_at__gt=F("reopen_due"))
+    )
+    return first | reopened
 
 
 def near_q(now: datetime.datetime) -> Q:
@@ -57,6 +70,7 @@ def near_q(now: datetime.datetime) -> Q:
         Q(acknowledged_at__isnull=True, response_due__gte=now, response_due__lte=soon)
         | Q(started_at__isnull=True, resolved_at__isnull=True, plan_due__gte=now, plan_due__lte=soon)
         | Q(resolved_at__isnull=True, promised_reply_at__gte=now, promised_reply_at__lte=soon)
+        | Q(resolved_at__isnull=True, reopen_due__gte=now, reopen_due__lte=soon)
     )
 
 
@@ -229,7 +243,7 @@ def today_tickets(user: User, now: datetime.datetime | None = None) -> tuple[lis
         mine |= Q(department_id=user.department_id) | Q(assignee__department_id=user.department_id)
     if user.role == Role.SERVICE_AGENT or user.is_admin:
         mine |= Q(assignee__isnull=True)
-    qs = ticket_queryset(user).filter(mine, state__in=OPEN_STATES).filter(breached_q(now) | near_q(now))
+    qs = ticket_queryset(user).filter(mine, state__in=OPEN_STATES).filter(current_breach_q(now) | near_q(now))
     return list(qs.order_by("response_due", "plan_due")[:10]), qs.count()
 
 

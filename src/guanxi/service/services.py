@@ -9,7 +9,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,7 @@ from guanxi.customers.models import Contact, Customer
 from guanxi.org.access import can, scope
 from guanxi.org.models import Department, Role, User
 
-from . import sla
+from . import mail, sla
 from .models import (
     Attachment,
     Cause,
@@ -30,6 +30,7 @@ from .models import (
     ManualDay,
     ManualYear,
     PublicLink,
+    ReplyLanguage,
     ServiceSettings,
     Severity,
     SlaPolicy,
@@ -176,6 +177,13 @@ def _validate_ticket(data: dict[str, Any], errors: dict[str, list[str]], *, publ
     if promised and kind != Kind.INQUIRY:
         errors.setdefault("promised_reply_at", []).append(_("Only an inquiry carries a promised reply time."))
     clean["promised_reply_at"] = promised
+    language = _text(data, "reply_language")
+    if not language and public:
+        language = ReplyLanguage.EN if (translation.get_language() or "").startswith("en") else ""
+    language = language or ReplyLanguage.ZH_HANS
+    if language not in ReplyLanguage.values:
+        errors.setdefault("reply_language", []).append(_("Choose Chinese or English."))
+    clean["reply_language"] = language
     return clean
 
 
@@ -328,10 +336,35 @@ def _apply(ticket: Ticket, action: str, note: str, now: datetime.datetime) -> st
     elif action == "close":
         ticket.closed_at = now
     elif action == "reopen":
+        # a new cycle: a new plan clock from now (the ticket's policy); the first cycle's clocks
+        # and stops stay untouched so the quality figures count it once
         ticket.resolved_at = None
         ticket.closed_at = None
         ticket.reopen_count += 1
+        ticket.reopened_at = now
+        ticket.reopen_due = sla.clocks_for(ticket.kind, ticket.severity, now).plan_due
+        ticket.escalated_at = None
     return previous
+
+
+def _after(ticket: Ticket, action: str, actor: User | None) -> None:
+    """What follows a transition, inside its transaction: the timeline note of a reopen's new
+    deadline, the customer's email (sent once the transaction has committed)."""
+    if action == "reopen":
+        _event(
+            ticket,
+            TicketEvent.Type.NOTE,
+            actor,
+            _("Reopened (%(n)s): new plan deadline %(due)s.")
+            % {
+                "n": ticket.reopen_count,
+                "due": timezone.localtime(ticket.reopen_due).strftime("%Y-%m-%d %H:%M"),
+            },
+        )
+    elif action == "acknowledge":
+        mail.send_after_commit(ticket, "acknowledged")
+    elif action == "resolve":
+        mail.send_after_commit(ticket, "resolved")
 
 
 def transition(*, actor: User, ticket_id: int, action: str, version: Any, note: str = "") -> Ticket:
@@ -345,6 +378,7 @@ def transition(*, actor: User, ticket_id: int, action: str, version: Any, note: 
         ticket.version = _claim_version(ticket.pk, version)
         ticket.save()
         _event(ticket, TicketEvent.Type.TRANSITION, actor, note, from_state=previous, to_state=ticket.state)
+        _after(ticket, action, actor)
     return ticket
 
 
@@ -373,6 +407,7 @@ def customer_answer(*, token: str, confirm: bool, note: str = "") -> Ticket:
             to_state=ticket.state,
             by_customer=True,
         )
+        _after(ticket, action, None)
     return ticket
 
 
@@ -521,6 +556,7 @@ def record_outcome(*, actor: User, ticket_id: int, version: Any, message: str) -
         ticket.version = _claim_version(ticket.pk, version)
         ticket.save()
         _event(ticket, TicketEvent.Type.OUTCOME, actor, message[:5000])
+        mail.send_after_commit(ticket, "outcome")
     return ticket
 
 
@@ -555,13 +591,13 @@ def managers_for(ticket: Ticket) -> list[User]:
 def escalate_breaches(now: datetime.datetime | None = None) -> int:
     """Flag every open ticket past a deadline once: an escalation event naming the managers."""
     now = now or timezone.now()
-    from .selectors import breached_q
+    from .selectors import current_breach_q
 
     count = 0
     candidates = (
         Ticket.objects.filter(escalated_at__isnull=True)
         .exclude(state__in=(State.RESOLVED, State.CLOSED))
-        .filter(breached_q(now))
+        .filter(current_breach_q(now))
         .select_related("assignee", "department")
     )
     for ticket in candidates[:500]:

@@ -40,6 +40,16 @@ def may_run_campaigns(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_admin or user.role in CAMPAIGN_ROLES))
 
 
+def may_send_links(user) -> bool:
+    """Who sees the unanswered personal links (a link lets its holder answer as the customer): not
+    the read-only roles (auditor, analyst)."""
+    return bool(
+        user
+        and user.is_authenticated
+        and (user.is_admin or user.role in (Role.MANAGER, Role.ACCOUNT_MANAGER, Role.SERVICE_AGENT))
+    )
+
+
 def create_campaign(*, actor: User, name: str, segment: str, days: Any = 30) -> SurveyCampaign:
     if not may_run_campaigns(actor):
         raise Forbidden(_("Only managers and administrators run survey campaigns."))

@@ -8,7 +8,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_POST
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.core.forms import apply_errors
 
-from . import selectors, services
+from . import ratelimit, selectors, services
 from .forms import (
     CardForm,
     EvaluationForm,
@@ -36,7 +35,8 @@ from .forms import (
 )
 from .models import ClockUnit, Kind, Severity, State
 
-PUBLIC_LIMIT = 5  # tickets per IP address and hour through the public form
+PUBLIC_LIMIT = 5  # submissions per client address and hour through the public form
+PUBLIC_LINK_LIMIT = 20  # tickets per customer link and hour (many addresses, one leaked link)
 
 
 def _or_404(fn, *args, **kwargs):
@@ -508,22 +508,12 @@ def calendar_view(request):
 # --- public pages (no account) --------------------------------------------------------------------
 
 
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def public_form(request, token: str):
     customer = _or_404(selectors.public_customer, token)
     form = PublicForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        key = f"guanxi-service-public:{_client_ip(request)}"
-        cache.add(key, 0, 3600)
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            count = 1
-        if count > PUBLIC_LIMIT:
+        if not ratelimit.hit(f"ip:{ratelimit.client_ip(request)}", PUBLIC_LIMIT):
             form.add_error(
                 None, _("Too many requests from your network. Please try again in an hour or call us.")
             )
@@ -531,6 +521,11 @@ def public_form(request, token: str):
         elif request.POST.get("website"):
             # a bot filled in the hidden field: answer as if it worked, store nothing
             return render(request, "service/public_thanks.html", {"customer": customer, "ticket": None})
+        elif form.is_valid() and not ratelimit.hit(f"link:{token}", PUBLIC_LINK_LIMIT):
+            form.add_error(
+                None, _("Too many requests through this link. Please try again in an hour or call us.")
+            )
+            status = 429
         elif form.is_valid():
             try:
                 ticket = services.submit_public(token=token, data=form.cleaned_data)
@@ -625,8 +620,13 @@ def survey_detail(request, pk: int):
 
     campaign = _or_404(surveys.get_campaign, request.user, pk)
     invitations = list(surveys.invitations(request.user, pk))
+    show_links = surveys.may_send_links(request.user)
     for inv in invitations:
-        inv.link = request.build_absolute_uri(reverse("service:survey_answer", args=[inv.token]))
+        inv.link = (
+            request.build_absolute_uri(reverse("service:survey_answer", args=[inv.token]))
+            if show_links
+            else ""
+        )
     return render(
         request,
         "service/survey_detail.html",

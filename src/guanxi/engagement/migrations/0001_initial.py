@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('customers', '0004_remove_customer_cust_team_and_more'),
+        ('customers', '0003_searchterm'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
