@@ -1,7 +1,6 @@
 """``guanxi remind``: send each user the daily digest email of their Today (run every morning)."""
 
-import os
-
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from guanxi.engagement import digest, services
@@ -15,12 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--user", action="append", help="only these usernames (repeatable)")
         parser.add_argument(
             "--base-url",
-            default=os.environ.get("GUANXI_BASE_URL", "http://localhost:8000"),
+            default=None,
             help="the site's address for the links (GUANXI_BASE_URL)",
         )
         parser.add_argument("--dry-run", action="store_true", help="print what would be sent")
 
-    def handle(self, *args, user=None, base_url: str, dry_run: bool, **options):
+    def handle(self, *args, user=None, base_url: str | None, dry_run: bool, **options):
+        base_url = base_url or settings.GUANXI_BASE_URL  # one setting for every link we mail
         services.mark_missed()
         users = User.objects.filter(is_active=True).exclude(email="").order_by("username")
         if user:
