@@ -50,7 +50,7 @@ CUSTOMER_FIELDSETS: list[tuple[str, object, list[str]]] = [
         "overview",
         _("Company overview"),
         [
-            "kind", "name", "short_name", "credit_code", "industry", "province", "city", "address",
+            "kind", "name", "short_name", "code", "credit_code", "industry", "province", "city", "address",
             "employees", "annual_revenue", "registered_capital", "founded_on", "customer_since",
             "management_structure", "overview",
         ],

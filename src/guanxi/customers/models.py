@@ -31,6 +31,8 @@ class Customer(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=c.CustomerKind.choices, default="company")
     name = models.CharField(_("name"), max_length=200)
     short_name = models.CharField(_("short name"), max_length=60, blank=True)
+    # 客户编号: the stable key of the customer in the company's other systems (imports upsert by it)
+    code = models.CharField(_("customer code"), max_length=64, null=True, blank=True, unique=True)
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, null=True, blank=True, unique=True
     )

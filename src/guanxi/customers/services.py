@@ -61,6 +61,8 @@ def _clean_text(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normalize_customer_fields(data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    if "code" in data:
+        data["code"] = (str(data["code"]).strip() if data["code"] is not None else "") or None
     if "credit_code" in data:
         try:
             data["credit_code"] = normalize_credit_code(data["credit_code"])

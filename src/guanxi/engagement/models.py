@@ -28,6 +28,7 @@ class Trigger(models.TextChoices):
     HOLIDAY = "holiday", _("Holiday (节日回访)")
     AFTER_COMPLAINT = "after_complaint", _("After a complaint (投诉后回访)")
     AD_HOC = "ad_hoc", _("Ad hoc (临时)")
+    WIN_BACK = "win_back", _("Win-back (流失挽回)")
 
 
 class Category(models.TextChoices):
