@@ -1,7 +1,8 @@
 """The ``guanxi`` command: Django's management commands plus Guanxi's own.
 
 guanxi migrate                  create or upgrade the database
-guanxi serve [--port 8000]      production WSGI server (gunicorn) with static files
+guanxi serve [--port 8000]      production WSGI server (gunicorn) with static files and a job worker
+guanxi worker                   background-job worker (imports, analytics, nightly schedule)
 guanxi demo [--customers N] [--seed S] [--if-empty]   load a demo company
 guanxi token create USER        print a new API token (alone on the last line)
 guanxi createsuperuser          the first administrator of a real install

@@ -99,8 +99,6 @@ class CustomerScore(models.Model):
     m_score = models.SmallIntegerField(default=0)
     rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True)
     # BG/NBD and Gamma-Gamma
-    t_x = models.IntegerField(null=True)
-    t_obs = models.IntegerField(null=True)  # T
     p_alive = models.FloatField(_("probability alive"), null=True)
     expected_30 = models.FloatField(_("expected purchases, 30 days"), null=True)
     expected_90 = models.FloatField(_("expected purchases, 90 days"), null=True)
@@ -113,8 +111,9 @@ class CustomerScore(models.Model):
 
     class Meta:
         verbose_name = _("customer score")
+        # written in customer order, so both the table and this index are appended to; no other
+        # index: each would cost more to maintain on a million-row run than it saves the pages
         constraints = [models.UniqueConstraint(fields=["run", "customer"], name="score_one_per_run")]
-        indexes = [
-            models.Index(fields=["run", "abc_rank"], name="score_abc"),
-            models.Index(fields=["run", "-churn_risk"], name="score_churn"),
-        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}/{self.customer_id}"

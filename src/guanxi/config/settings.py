@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "guanxi.engagement",
     "guanxi.today",
     "guanxi.demo",
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -233,6 +234,29 @@ if os.environ.get("GUANXI_REDIS_URL"):
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": os.environ["GUANXI_REDIS_URL"],
     }
+# Background jobs (imports, analytics runs, the nightly schedule): huey. Its SQLite storage in the
+# data directory by default; Redis when GUANXI_REDIS_URL is set, so several stateless web processes
+# and several workers share one queue. GUANXI_HUEY_IMMEDIATE=1 (the test suite) runs jobs inline.
+import sys as _sys  # noqa: E402
+
+HUEY_IMMEDIATE = env_flag("GUANXI_HUEY_IMMEDIATE", default="pytest" in _sys.modules)
+if os.environ.get("GUANXI_REDIS_URL") and not HUEY_IMMEDIATE:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "guanxi",
+        "url": os.environ["GUANXI_REDIS_URL"],
+        "immediate": False,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "guanxi",
+        "filename": str(DATA_DIR / "jobs.sqlite3"),
+        "immediate": HUEY_IMMEDIATE,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
 GUANXI_TRUSTED_PROXIES = int(os.environ.get("GUANXI_TRUSTED_PROXIES", "0") or 0)
 
 LOGGING = {

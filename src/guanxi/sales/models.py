@@ -239,6 +239,9 @@ class PurchaseDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["customer", "day"], name="purchaseday_one")]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}@{from_day(self.day)}"
+
 
 class PurchaseSummary(models.Model):
     """A customer's purchase history in one row (see the module docstring)."""
@@ -258,6 +261,9 @@ class PurchaseSummary(models.Model):
 
     class Meta:
         verbose_name = _("purchase summary")
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.purchase_days} purchase days"
 
     @property
     def revenue(self):
@@ -288,3 +294,6 @@ class ProductMonth(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "month"], name="productmonth_one")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.month:%Y-%m}"

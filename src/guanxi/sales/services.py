@@ -218,6 +218,9 @@ def _build_lines(raw_lines: Any, errors: dict) -> list[OrderLine]:
             qty = None
         price = parse_money(raw.get("unit_price"), prefix + "unit_price", errors, required=False)
         amount = parse_money(raw.get("amount"), prefix + "amount", errors, required=False)
+        if price is None and amount is None and product is not None and product.list_price is not None:
+            if prefix + "unit_price" not in errors and prefix + "amount" not in errors:
+                price = product.list_price  # neither given: the product's list price
         if amount is None and price is not None and qty is not None:
             amount = (price * qty).quantize(MONEY)
         if amount is None and prefix + "amount" not in errors and prefix + "unit_price" not in errors:
@@ -283,9 +286,12 @@ def _after_orders_changed(customer: Customer, dates, product_ids) -> None:
 
     for month in sorted({month_start(d) for d in dates}):
         fig = RevenueFigure.objects.filter(customer=customer, period_start=month).first()
+        if fig is None:
+            # no orders left in that month: refresh() wrote no figure, and a 0 written here would
+            # differ from what a full refresh(None) gives
+            continue
         # re-sets the figure refresh() wrote, so the significant-change rule looks at it (C1)
-        record_revenue(actor=None, customer_id=customer.pk, period_start=month,
-                       revenue=fig.revenue if fig else Decimal("0"))  # fmt: skip
+        record_revenue(actor=None, customer_id=customer.pk, period_start=month, revenue=fig.revenue)
 
 
 def set_delivery_state(*, actor, order_id: int, state: str) -> Order:
@@ -333,7 +339,9 @@ def create_invoice(*, actor, customer_id: int, data: dict[str, Any]) -> Invoice:
         amount = parse_money(data.get("amount"), "amount", errors, allow_negative=False)
         order = None
         if data.get("order"):
-            order = Order.objects.filter(pk=data["order"], customer=customer).first()
+            order_id = data["order"]
+            valid = isinstance(order_id, int) or str(order_id).strip().isdigit()
+            order = Order.objects.filter(pk=int(order_id), customer=customer).first() if valid else None
             if order is None:
                 errors.setdefault("order", []).append(_("No such order of this customer."))
         if errors:
@@ -383,6 +391,8 @@ def void_invoice(*, actor, invoice_id: int) -> Invoice:
     with transaction.atomic():
         invoice = scope(actor, Invoice.objects.select_for_update(), "change").filter(pk=invoice_id).first()
         if invoice is None:
+            if scope(actor, Invoice.objects.filter(pk=invoice_id), "view").exists():
+                raise Forbidden()
             raise NotFound()
         if invoice.paid > 0:
             raise ValidationFailed.one("__all__", _("An invoice with payments cannot be voided."))

@@ -8,6 +8,11 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
+        from guanxi.analytics import registry as churn_signals
+
+        from . import churn as churn_signal_providers
+        churn_signals.register("open_complaints", churn_signal_providers.open_complaints)
+        churn_signals.register("low_satisfaction", churn_signal_providers.detractors)
         from guanxi.demo import registry as demo_registry
         from guanxi.org import access
         from guanxi.today import registry

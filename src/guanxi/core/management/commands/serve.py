@@ -16,8 +16,16 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("GUANXI_WORKERS", "0")) or None)
         parser.add_argument("--threads", type=int, default=int(os.environ.get("GUANXI_THREADS", "4")))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="do not start a background-job worker (run `guanxi worker`)",
+        )
 
-    def handle(self, *args, host, port, workers, threads, **options):
+    def handle(self, *args, host, port, workers, threads, no_worker=False, **options):
+        import subprocess
+        import sys
+
         from gunicorn.app.base import BaseApplication
 
         from guanxi.config.wsgi import application
@@ -38,4 +46,14 @@ class Command(BaseCommand):
                 return application
 
         self.stdout.write(f"Guanxi on http://{host}:{port}/ ({workers} workers × {threads} threads)")
-        App().run()
+        worker = None
+        if not no_worker and not settings.HUEY.get("immediate"):
+            # the background jobs (imports, analytics runs, nightly schedule) in a child process
+            worker = subprocess.Popen([sys.executable, "-m", "guanxi.cli", "worker"])
+            self.stdout.write(f"Background-job worker started (pid {worker.pid}).")
+        try:
+            App().run()
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=10)
