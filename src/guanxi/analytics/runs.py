@@ -485,14 +485,14 @@ def prune_scores(kind: str) -> int:
         .order_by("-finished_at", "-id")
         .values_list("pk", flat=True)[:KEEP_SCORED_RUNS]
     )
-    old = list(
-        AnalyticsRun.objects.filter(kind=kind)
+    old = [
+        pk
+        for pk, figures in AnalyticsRun.objects.filter(kind=kind)
         .exclude(pk__in=keep)
         .exclude(state=RunState.RUNNING)
-        .filter(figures__has_key="customers")
-        .exclude(figures__scores_pruned=True)
-        .values_list("pk", flat=True)
-    )
+        .values_list("pk", "figures")
+        if not (figures or {}).get("scores_pruned")
+    ]
     if not old:
         return 0
     from .models import CustomerScore
