@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Forbidden, ValidationFailed
 from guanxi.org.models import Role
+from guanxi.sales.models import to_day
 
 from . import registry, snapshot
 from .math import abc as abc_math
@@ -250,16 +251,19 @@ def _fit(snap: snapshot.Snapshot, figures: dict) -> dict[str, np.ndarray]:
     return out
 
 
-def _signals(snap: snapshot.Snapshot) -> dict[str, np.ndarray]:
-    """Open complaints, low satisfaction and overdue receivables per customer of the snapshot."""
+def _read_signals(as_of: datetime.date) -> dict[str, dict[int, float]]:
     from guanxi.sales.selectors_bulk import overdue_receivables
 
-    out = {}
-    wanted = {
-        "open_complaints": registry.collect("open_complaints", snap.as_of),
-        "low_satisfaction": registry.collect("low_satisfaction", snap.as_of),
-        "overdue_receivables": overdue_receivables(snap.as_of),
+    return {
+        "open_complaints": registry.collect("open_complaints", as_of),
+        "low_satisfaction": registry.collect("low_satisfaction", as_of),
+        "overdue_receivables": overdue_receivables(as_of),
     }
+
+
+def _signals(snap: snapshot.Snapshot, wanted: dict[str, dict[int, float]]) -> dict[str, np.ndarray]:
+    """Open complaints, low satisfaction and overdue receivables per customer of the snapshot."""
+    out = {}
     for name, values in wanted.items():
         arr = np.zeros(snap.n)
         if values:
@@ -275,15 +279,25 @@ def _signals(snap: snapshot.Snapshot) -> dict[str, np.ndarray]:
 
 def _compute_and_store(run: AnalyticsRun) -> dict:
     figures: dict[str, Any] = {"timings": {}, "time_unit": "days", "as_of": run.as_of.isoformat()}
-    snap = snapshot.load(run.as_of, period_days=run.period_days)
-    figures["timings"].update({k: round(v, 3) for k, v in snap.timings.items()})
-    figures["source"] = snap.source
-    run.customers = snap.n
-    figures["customers"] = snap.n
-    if snap.n == 0:
+    timings = figures["timings"]
+    a = to_day(run.as_of)
+    # (reading the windows on a second thread while this one fits was tried: fetching rows holds
+    # the GIL, and on two cores both halves got slower)
+    t = time.perf_counter()
+    history = snapshot.read_history(a)
+    timings["read_history"] = round(time.perf_counter() - t, 3)
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    base = snapshot.build(run.as_of, run.period_days, history, empty, {})
+    figures["source"] = base.source
+    run.customers = base.n
+    figures["customers"] = base.n
+    if base.n == 0:
         figures["message"] = "no_purchases"
         return figures
-    model = _fit(snap, figures)
+    model = _fit(base, figures)
+    windows, owner_table, signal_values, side_timings = _side_reads(run, a)
+    timings.update(side_timings)
+    snap = snapshot.build(run.as_of, run.period_days, history, windows, timings)
 
     t = time.perf_counter()
     value = snap.period_profit if run.abc_by == AbcBasis.PROFIT else snap.period_revenue
@@ -293,7 +307,7 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     segments = rfm.rfm_segments(r, f, m)
     with np.errstate(invalid="ignore", divide="ignore"):
         gap = np.where(snap.x > 0, snap.t_x / np.maximum(snap.x, 1), np.nan)
-    sig = _signals(snap)
+    sig = _signals(snap, signal_values)
     risk, reasons = churn.churn_risk(
         p_alive=model["p_alive"],
         days_since_last=recency,
@@ -323,7 +337,7 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     }
 
     t = time.perf_counter()
-    owners = _owners(snap.customer_id)
+    owners = _owners(snap.customer_id, owner_table)
     _store_scores(
         run,
         snap,
@@ -354,12 +368,29 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     return figures
 
 
-def _owners(customer_id: np.ndarray) -> np.ndarray:
+def _side_reads(run: AnalyticsRun, a: int):
+    """What the run needs besides the purchase history."""
+    timings: dict[str, float] = {}
+    t = time.perf_counter()
+    windows = snapshot.read_windows(a, run.period_days)
+    timings["read_windows"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("SELECT id, owner_id FROM customers_customer")
         rows = cur.fetchall()
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    own = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    owner_table = (
+        np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
+        np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
+    )
+    timings["read_owners"] = round(time.perf_counter() - t, 3)
+    t = time.perf_counter()
+    signal_values = _read_signals(run.as_of)
+    timings["read_signals"] = round(time.perf_counter() - t, 3)
+    return windows, owner_table, signal_values, timings
+
+
+def _owners(customer_id: np.ndarray, owner_table) -> np.ndarray:
+    ids, own = owner_table
     order = np.argsort(ids)
     ids, own = ids[order], own[order]
     idx = np.clip(np.searchsorted(ids, customer_id), 0, max(ids.size - 1, 0))

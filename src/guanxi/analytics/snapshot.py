@@ -70,84 +70,90 @@ def _fetch(sql: str, params: list, ncols: int, dtypes: list) -> list[np.ndarray]
     return [np.asarray(cols[i], dtype=dtypes[i]) for i in range(ncols)]
 
 
-def load(as_of: datetime.date, *, period_days: int = 365) -> Snapshot:
-    import time
-
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    a = to_day(as_of)
+def read_history(a: int):
+    """Per buyer as of day ``a``: ids (sorted), first and last purchase day, purchase days, gross,
+    first day's amount; and where they came from."""
     with connection.cursor() as cur:
         cur.execute("SELECT MAX(last_day) FROM sales_purchasesummary")
         latest = cur.fetchone()[0]
     if latest is None or latest <= a:
-        source = "summary"
-        cid, first, last, days, gross, first_amt = _fetch(
+        cols = _fetch(
             "SELECT customer_id, first_day, last_day, purchase_days, gross, first_day_amount "
             "FROM sales_purchasesummary WHERE purchase_days > 0 ORDER BY customer_id",
             [],
             6,
             [np.int64, np.int64, np.int64, np.int64, np.float64, np.float64],
         )
-    else:
-        source = "purchase days"
-        pc, pd, pamt = _fetch(
-            "SELECT customer_id, day, amount FROM sales_purchaseday WHERE day <= %s AND orders > 0",
-            [a],
-            3,
-            [np.int64, np.int64, np.float64],
-        )
-        order = np.lexsort((pd, pc))
-        pc, pd, pamt = pc[order], pd[order], pamt[order]
-        starts = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]]) if pc.size else np.zeros(0, dtype=np.int64)
-        ends = np.r_[starts[1:], pc.size] if pc.size else np.zeros(0, dtype=np.int64)
-        cid = pc[starts] if pc.size else np.zeros(0, dtype=np.int64)
-        first = pd[starts] if pc.size else np.zeros(0, dtype=np.int64)
-        last = pd[ends - 1] if pc.size else np.zeros(0, dtype=np.int64)
-        days = (ends - starts).astype(np.int64)
-        gross = np.add.reduceat(pamt, starts) if pc.size else np.zeros(0)
-        first_amt = pamt[starts] if pc.size else np.zeros(0)
-    timings["read_history"] = time.perf_counter() - t0
+        return (*cols, "summary")
+    pc, pd, pamt = _fetch(
+        "SELECT customer_id, day, amount FROM sales_purchaseday WHERE day <= %s AND orders > 0",
+        [a],
+        3,
+        [np.int64, np.int64, np.float64],
+    )
+    if not pc.size:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z, z, np.zeros(0), np.zeros(0), "purchase days"
+    order = np.lexsort((pd, pc))
+    pc, pd, pamt = pc[order], pd[order], pamt[order]
+    starts = np.flatnonzero(np.r_[True, pc[1:] != pc[:-1]])
+    ends = np.r_[starts[1:], pc.size]
+    return (
+        pc[starts], pd[starts], pd[ends - 1], (ends - starts).astype(np.int64),
+        np.add.reduceat(pamt, starts), pamt[starts], "purchase days",
+    )  # fmt: skip
 
-    t1 = time.perf_counter()
-    window = max(period_days if period_days > 0 else 0, 2 * TREND_WINDOW)
-    if period_days <= 0:
-        lo = -(10**9)  # all history
-    else:
-        lo = a - window
-    wc, wd, wrev, wcost = _fetch(
+
+def read_windows(a: int, period_days: int):
+    """The purchase days inside the longest window the run needs (the ABC period and the two
+    trend windows): customer, day, revenue (returns netted), cost."""
+    window = max(period_days, 2 * TREND_WINDOW)
+    lo = a - window if period_days > 0 else -(10**9)
+    return _fetch(
         "SELECT customer_id, day, amount + returns, cost FROM sales_purchaseday WHERE day > %s AND day <= %s",
         [lo, a],
         4,
         [np.int64, np.int64, np.float64, np.float64],
     )
-    idx = np.searchsorted(cid, wc)
-    ok = (idx < cid.size) & (cid[np.minimum(idx, max(cid.size - 1, 0))] == wc) if cid.size else wc < 0
-    idx, wd, wrev, wcost = idx[ok], wd[ok], wrev[ok], wcost[ok]
+
+
+def build(as_of: datetime.date, period_days: int, history, windows, timings: dict) -> Snapshot:
+    a = to_day(as_of)
+    cid, first, last, days, gross, first_amt, source = history
+    wc, wd, wrev, wcost = windows
     n = cid.size
+    idx = np.searchsorted(cid, wc)
+    ok = idx < n
+    ok[ok] = cid[idx[ok]] == wc[ok]
+    idx, wd, wrev, wcost = idx[ok], wd[ok], wrev[ok], wcost[ok]
     in_period = wd > (a - period_days) if period_days > 0 else np.ones(wd.size, dtype=bool)
-    period_revenue = np.bincount(idx[in_period], weights=wrev[in_period], minlength=n)
-    period_profit = np.bincount(idx[in_period], weights=(wrev - wcost)[in_period], minlength=n)
     recent = wd > a - TREND_WINDOW
     previous = (wd > a - 2 * TREND_WINDOW) & ~recent
-    recent_revenue = np.bincount(idx[recent], weights=wrev[recent], minlength=n)
-    previous_revenue = np.bincount(idx[previous], weights=wrev[previous], minlength=n)
-    timings["read_windows"] = time.perf_counter() - t1
+
+    def total(mask, weights):
+        return np.bincount(idx[mask], weights=weights[mask], minlength=n)[:n]
+
     return Snapshot(
-        as_of=as_of,
-        as_of_day=a,
-        customer_id=cid,
-        first_day=first,
-        last_day=last,
-        purchase_days=days,
-        gross=gross,
-        first_amount=first_amt,
-        period_revenue=period_revenue[:n],
-        period_profit=period_profit[:n],
-        recent_revenue=recent_revenue[:n],
-        previous_revenue=previous_revenue[:n],
-        source=source,
-        timings=timings,
-    )
+        as_of=as_of, as_of_day=a, customer_id=cid, first_day=first, last_day=last, purchase_days=days,
+        gross=gross, first_amount=first_amt, period_revenue=total(in_period, wrev),
+        period_profit=total(in_period, wrev - wcost), recent_revenue=total(recent, wrev),
+        previous_revenue=total(previous, wrev), source=source, timings=timings,
+    )  # fmt: skip
+
+
+def load(as_of: datetime.date, *, period_days: int = 365) -> Snapshot:
+    """Everything in one thread (see ``runs`` for the overlapped version)."""
+    import time
+
+    timings: dict[str, float] = {}
+    a = to_day(as_of)
+    t = time.perf_counter()
+    history = read_history(a)
+    timings["read_history"] = time.perf_counter() - t
+    t = time.perf_counter()
+    windows = read_windows(a, period_days)
+    timings["read_windows"] = time.perf_counter() - t
+    return build(as_of, period_days, history, windows, timings)
 
 
 def future_purchase_days(customer_id: np.ndarray, after: datetime.date, until: datetime.date) -> np.ndarray:
