@@ -177,7 +177,7 @@ def execute(run_id: int) -> AnalyticsRun:
         run.save(update_fields=["state", "error", "finished_at"])
         return run
     figures["timings"]["total"] = round(time.perf_counter() - t0, 3)
-    run.figures = figures
+    run.figures = _json_safe(figures)
     run.state, run.finished_at = RunState.DONE, timezone.now()
     run.save(update_fields=["figures", "state", "finished_at", "customers"])
     t1 = time.perf_counter()
@@ -188,30 +188,36 @@ def execute(run_id: int) -> AnalyticsRun:
     return run
 
 
+def _json_safe(value):
+    """NaN and infinities become null (JSON has neither; PostgreSQL's jsonb refuses them)."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _fit(snap: snapshot.Snapshot, figures: dict) -> dict[str, np.ndarray]:
     n = snap.n
     out: dict[str, np.ndarray] = {
         k: np.full(n, np.nan) for k in ("p_alive", "e30", "e90", "e365", "spend", "clv")
     }
     x, t_x, T = snap.x, snap.t_x, snap.T
-    seasoned = T > 0  # first purchase before the as-of day (a first purchase on it says nothing yet)
     t = time.perf_counter()
     bg = gg = None
     try:
-        bg = bgnbd.fit_bgnbd(x[seasoned], t_x[seasoned], T[seasoned])
+        # a first purchase on the as-of day (T = 0) adds nothing to the likelihood and scores as new
+        bg = bgnbd.fit_bgnbd(x, t_x, T)
         figures["bgnbd"] = {
-            "r": bg.r,
-            "alpha": bg.alpha,
-            "a": bg.a,
-            "b": bg.b,
-            "log_likelihood": bg.log_likelihood,
-            "customers": bg.n_customers,
-            "repeat_buyers": bg.n_repeat,
-            "converged": bg.converged,
-            "iterations": bg.iterations,
-            "unique_rows": bg.n_unique_rows,
-            "message": bg.message,
-        }
+            "r": bg.r, "alpha": bg.alpha, "a": bg.a, "b": bg.b, "log_likelihood": bg.log_likelihood,
+            "customers": bg.n_customers, "repeat_buyers": bg.n_repeat, "converged": bg.converged,
+            "iterations": bg.iterations, "unique_rows": bg.n_unique_rows, "message": bg.message,
+            "at_bound": list(bg.at_bound),
+        }  # fmt: skip
     except bgnbd.NoRepeatBuyers as exc:
         figures["bgnbd"] = {"error": "no_repeat_buyers", "message": str(exc)}
     except ValueError as exc:
@@ -231,18 +237,15 @@ def _fit(snap: snapshot.Snapshot, figures: dict) -> dict[str, np.ndarray]:
             "iterations": gg.iterations,
             "message": gg.message,
             "population_mean_spend": gg.population_mean,
+            "at_bound": list(gg.at_bound),
         }
     except ValueError as exc:  # NoRepeatBuyers is a ValueError
         figures["gammagamma"] = {"error": "no_repeat_buyers", "message": str(exc)}
     figures["timings"]["fit_gammagamma"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     if bg is not None:
-        s = seasoned
-        out["p_alive"][s] = bgnbd.probability_alive(bg, x[s], t_x[s], T[s])
-        out["p_alive"][~s] = 1.0
-        for h, key in zip(HORIZONS, ("e30", "e90", "e365"), strict=True):
-            out[key][s] = bgnbd.expected_purchases(bg, h, x[s], t_x[s], T[s])
-            out[key][~s] = float(np.asarray(bgnbd.expected_purchases_new(bg, h)).reshape(-1)[0])
+        out["p_alive"] = bgnbd.probability_alive(bg, x, t_x, T)
+        out["e30"], out["e90"], out["e365"] = bgnbd.expected_purchases_many(bg, HORIZONS, x, t_x, T)
     if gg is not None:
         out["spend"] = gammagamma.expected_average_spend(gg, x, monetary)
         if bg is not None:
@@ -575,11 +578,7 @@ def _backtest(run: AnalyticsRun, snap: snapshot.Snapshot, model: dict, figures: 
         iterations=bg_fig["iterations"],
         message=bg_fig["message"],
     )
-    seasoned = snap.T > 0
-    predicted = np.zeros(snap.n)
-    s = seasoned
-    predicted[s] = bgnbd.expected_purchases(bg, horizon, snap.x[s], snap.t_x[s], snap.T[s])
-    predicted[~s] = float(np.asarray(bgnbd.expected_purchases_new(bg, horizon)).reshape(-1)[0])
+    predicted = bgnbd.expected_purchases(bg, horizon, snap.x, snap.t_x, snap.T)
     err = predicted - actual
     bought = actual > 0
     # calibration by purchases in the calibration period (lifetimes' plot_calibration_purchases_vs_holdout)
