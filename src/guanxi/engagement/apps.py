@@ -8,6 +8,11 @@ class EngagementConfig(AppConfig):
     verbose_name = _("Visits and care")
 
     def ready(self) -> None:
+        from guanxi.analytics import registry as churn_signals
+
+        from . import churn as churn_signal_providers
+
+        churn_signals.register("low_satisfaction", churn_signal_providers.low_satisfaction)
         from django.db.models.signals import post_save
 
         from guanxi.customers.models import Customer
@@ -39,6 +44,12 @@ class EngagementConfig(AppConfig):
         ):
             registry.register(section)
         demo_registry.register("engagement", demo.generate, order=50)
+        # a first purchase gives the account manager a welcome-gift task (C7)
+        from guanxi.sales.hooks import on_first_purchase
+
+        from .welcome import welcome_gift
+
+        on_first_purchase(welcome_gift)
         # gifts given belong in the auditor's trail (C7), next to customers and contacts
         from guanxi.customers.selectors import register_audited
 

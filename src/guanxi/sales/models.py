@@ -114,7 +114,10 @@ class Order(models.Model):
         verbose_name = _("order (订单)")
         verbose_name_plural = _("orders")
         ordering = ["-order_date", "-id"]
-        indexes = [models.Index(fields=["customer", "order_date"], name="order_customer_date")]
+        indexes = [
+            models.Index(fields=["customer", "order_date"], name="order_customer_date"),
+            models.Index(fields=["order_date", "id"], name="order_date"),  # the lists' default sort
+        ]
 
     def __str__(self) -> str:
         return self.number or f"#{self.pk}"
@@ -189,6 +192,7 @@ class Invoice(models.Model):
         indexes = [
             models.Index(fields=["customer", "state", "due_date"], name="invoice_customer_open"),
             models.Index(fields=["state", "due_date"], name="invoice_open_due"),
+            models.Index(fields=["issue_date", "id"], name="invoice_issued"),
         ]
 
     def __str__(self) -> str:

@@ -71,6 +71,15 @@ def _refresh(cur, cond: str, params: list) -> None:
         GROUP BY customer_id, order_date""",
         params,
     )
+    # the card's revenue by month (C1) comes from the orders once a customer has any (or had: a
+    # customer whose last order went keeps no figures made from it); figures of customers who
+    # never ordered were set by hand and stay
+    cur.execute(
+        f"""DELETE FROM customers_revenuefigure
+        WHERE {cond} AND (customer_id IN (SELECT customer_id FROM sales_purchasesummary)
+                          OR customer_id IN (SELECT customer_id FROM sales_order))""",
+        params,
+    )
     cur.execute(f"DELETE FROM sales_purchasesummary WHERE {cond}", params)
     cur.execute(
         f"""INSERT INTO sales_purchasesummary
@@ -88,12 +97,6 @@ def _refresh(cur, cond: str, params: list) -> None:
         FROM sales_purchaseday p
         WHERE {cond.replace("customer_id", "p.customer_id", 1)}
         GROUP BY p.customer_id""",
-        params,
-    )
-    # the card's revenue by month (C1) comes from the orders once a customer has any
-    cur.execute(
-        f"""DELETE FROM customers_revenuefigure
-        WHERE {cond} AND customer_id IN (SELECT customer_id FROM sales_purchasesummary)""",
         params,
     )
     cur.execute(
