@@ -296,3 +296,22 @@ def test_cli_json_names_the_parameters(org):
     assert data["predicted"] > 0 and data["actual"] > 0
     with pytest.raises(CommandError, match="as_of"):
         call_command("analytics", "run", "--as-of", "yesterday")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_forked_side_reads_give_the_same_results(org, monkeypatch):
+    """At scale a second process reads the windows while this one fits; same numbers either way."""
+    load_simulated(org.rep1a, 400, as_of=AS_OF, seed=9)
+    one = runs.run_now(as_of=AS_OF)
+    monkeypatch.setattr(runs, "FORK_MIN_BUYERS", 1)
+    two = runs.run_now(as_of=AS_OF)
+    assert "wait_for_side_reads" in two.figures["timings"]
+    assert "wait_for_side_reads" not in one.figures["timings"]
+    assert one.figures["abc"] == two.figures["abc"] and one.figures["churn"] == two.figures["churn"]
+    a = list(
+        CustomerScore.objects.filter(run=one).order_by("customer_id").values_list("abc_value", "churn_risk")
+    )
+    b = list(
+        CustomerScore.objects.filter(run=two).order_by("customer_id").values_list("abc_value", "churn_risk")
+    )
+    assert a == b

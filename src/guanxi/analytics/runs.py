@@ -284,23 +284,29 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     figures: dict[str, Any] = {"timings": {}, "time_unit": "days", "as_of": run.as_of.isoformat()}
     timings = figures["timings"]
     a = to_day(run.as_of)
-    # (reading the windows on a second thread while this one fits was tried: fetching rows holds
-    # the GIL, and on two cores both halves got slower)
+    # a second process reads the windows, owners and churn signals while this one reads the
+    # purchase history and fits (a thread was tried: fetching rows holds the GIL); only outside a
+    # transaction, whose uncommitted rows another connection would not see, and when it pays
+    side = _fork_side_reads(run, a) if _worth_forking() else None
     t = time.perf_counter()
     history = snapshot.read_history(a)
     timings["read_history"] = round(time.perf_counter() - t, 3)
-    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
-    base = snapshot.build(run.as_of, run.period_days, history, empty, {})
+    base = snapshot.build(run.as_of, history, snapshot.NO_WINDOWS, {})
     figures["source"] = base.source
     run.customers = base.n
     figures["customers"] = base.n
     if base.n == 0:
+        if side:
+            side()
         figures["message"] = "no_purchases"
         return figures
     model = _fit(base, figures)
-    windows, owner_table, signal_values, side_timings = _side_reads(run, a)
+    t = time.perf_counter()
+    windows, owner_table, signal_values, side_timings = side() if side else _side_reads(run, a)
+    if side:
+        side_timings["wait_for_side_reads"] = round(time.perf_counter() - t, 3)
     timings.update(side_timings)
-    snap = snapshot.build(run.as_of, run.period_days, history, windows, timings)
+    snap = snapshot.build(run.as_of, history, windows, timings)
 
     t = time.perf_counter()
     value = snap.period_profit if run.abc_by == AbcBasis.PROFIT else snap.period_revenue
@@ -369,6 +375,58 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
         figures["backtest"] = _backtest(run, snap, model, figures)
         figures["timings"]["backtest"] = round(time.perf_counter() - t, 3)
     return figures
+
+
+FORK_MIN_BUYERS = 100_000
+
+
+def _worth_forking() -> bool:
+    import multiprocessing
+
+    if connection.in_atomic_block or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM sales_purchasesummary")
+        return int(cur.fetchone()[0]) >= FORK_MIN_BUYERS
+
+
+_inherited: list = []  # the parent's DB handles in a forked child: kept, never used or closed
+
+
+def _side_child(run_id: int, a: int, pipe) -> None:
+    from django.db import connections
+
+    for c in connections.all(initialized_only=True):
+        _inherited.append(c.connection)
+        c.connection = None
+    try:
+        pipe.send((True, _side_reads(AnalyticsRun.objects.get(pk=run_id), a)))
+    except Exception as exc:  # the parent reports it
+        pipe.send((False, f"{type(exc).__name__}: {exc}"))
+    finally:
+        for c in connections.all(initialized_only=True):
+            if c.connection is not None:
+                c.close()
+        pipe.close()
+
+
+def _fork_side_reads(run: AnalyticsRun, a: int):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_side_child, args=(run.pk, a, send), daemon=True)
+    proc.start()
+    send.close()
+
+    def result():
+        ok, payload = receive.recv()
+        proc.join()
+        if not ok:
+            raise RuntimeError(f"reading the purchase windows failed: {payload}")
+        return payload
+
+    return result
 
 
 def _side_reads(run: AnalyticsRun, a: int):

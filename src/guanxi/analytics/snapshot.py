@@ -104,28 +104,20 @@ def read_history(a: int):
     )  # fmt: skip
 
 
-def read_windows(a: int, period_days: int):
-    """The purchase days inside the longest window the run needs (the ABC period and the two
-    trend windows): customer, day, revenue (returns netted), cost."""
+def read_windows(a: int, period_days: int) -> dict[str, np.ndarray]:
+    """Per customer with purchase days inside the windows the run needs (the ABC period and the
+    two trend windows): revenue and profit in the period, revenue in the recent and the previous
+    trend window. Aggregated here, so that what travels (see ``runs``) is one row per customer."""
     window = max(period_days, 2 * TREND_WINDOW)
     lo = a - window if period_days > 0 else -(10**9)
-    return _fetch(
+    wc, wd, wrev, wcost = _fetch(
         "SELECT customer_id, day, amount + returns, cost FROM sales_purchaseday WHERE day > %s AND day <= %s",
         [lo, a],
         4,
         [np.int64, np.int64, np.float64, np.float64],
     )
-
-
-def build(as_of: datetime.date, period_days: int, history, windows, timings: dict) -> Snapshot:
-    a = to_day(as_of)
-    cid, first, last, days, gross, first_amt, source = history
-    wc, wd, wrev, wcost = windows
-    n = cid.size
-    idx = np.searchsorted(cid, wc)
-    ok = idx < n
-    ok[ok] = cid[idx[ok]] == wc[ok]
-    idx, wd, wrev, wcost = idx[ok], wd[ok], wrev[ok], wcost[ok]
+    ids, idx = np.unique(wc, return_inverse=True)
+    n = ids.size
     in_period = wd > (a - period_days) if period_days > 0 else np.ones(wd.size, dtype=bool)
     recent = wd > a - TREND_WINDOW
     previous = (wd > a - 2 * TREND_WINDOW) & ~recent
@@ -133,11 +125,40 @@ def build(as_of: datetime.date, period_days: int, history, windows, timings: dic
     def total(mask, weights):
         return np.bincount(idx[mask], weights=weights[mask], minlength=n)[:n]
 
+    return {
+        "customer_id": ids,
+        "period_revenue": total(in_period, wrev),
+        "period_profit": total(in_period, wrev - wcost),
+        "recent_revenue": total(recent, wrev),
+        "previous_revenue": total(previous, wrev),
+    }
+
+
+NO_WINDOWS = {
+    k: np.zeros(0) for k in ("period_revenue", "period_profit", "recent_revenue", "previous_revenue")
+}
+NO_WINDOWS["customer_id"] = np.zeros(0, dtype=np.int64)
+
+
+def build(as_of: datetime.date, history, windows: dict[str, np.ndarray], timings: dict) -> Snapshot:
+    a = to_day(as_of)
+    cid, first, last, days, gross, first_amt, source = history
+    n = cid.size
+    wid = windows["customer_id"]
+    idx = np.searchsorted(cid, wid)
+    ok = idx < n
+    ok[ok] = cid[idx[ok]] == wid[ok]
+
+    def spread(name):
+        out = np.zeros(n)
+        out[idx[ok]] = windows[name][ok]
+        return out
+
     return Snapshot(
         as_of=as_of, as_of_day=a, customer_id=cid, first_day=first, last_day=last, purchase_days=days,
-        gross=gross, first_amount=first_amt, period_revenue=total(in_period, wrev),
-        period_profit=total(in_period, wrev - wcost), recent_revenue=total(recent, wrev),
-        previous_revenue=total(previous, wrev), source=source, timings=timings,
+        gross=gross, first_amount=first_amt, period_revenue=spread("period_revenue"),
+        period_profit=spread("period_profit"), recent_revenue=spread("recent_revenue"),
+        previous_revenue=spread("previous_revenue"), source=source, timings=timings,
     )  # fmt: skip
 
 
@@ -153,7 +174,7 @@ def load(as_of: datetime.date, *, period_days: int = 365) -> Snapshot:
     t = time.perf_counter()
     windows = read_windows(a, period_days)
     timings["read_windows"] = time.perf_counter() - t
-    return build(as_of, period_days, history, windows, timings)
+    return build(as_of, history, windows, timings)
 
 
 def future_purchase_days(customer_id: np.ndarray, after: datetime.date, until: datetime.date) -> np.ndarray:
