@@ -26,7 +26,8 @@ def money(value, decimals: int = 0):
         value = Decimal(value)
     except Exception:
         return value
-    return "¥" + formats.number_format(value, int(decimals), use_l10n=True, force_grouping=True)
+    sign = "-" if value < 0 else ""  # a return: -¥8,200, not ¥-8,200
+    return sign + "¥" + formats.number_format(abs(value), int(decimals), use_l10n=True, force_grouping=True)
 
 
 @register.filter
