@@ -17,6 +17,12 @@ register = template.Library()
 EMPTY = "—"
 
 
+def _rounded(value: Decimal, decimals) -> Decimal:
+    from decimal import ROUND_HALF_UP
+
+    return value.quantize(Decimal(1).scaleb(-int(decimals)), rounding=ROUND_HALF_UP)
+
+
 @register.filter
 def money(value, decimals: int = 0):
     """``1234567.5`` → ``¥1,234,568`` (grouped per locale); empty → an em dash."""
@@ -26,6 +32,7 @@ def money(value, decimals: int = 0):
         value = Decimal(value)
     except Exception:
         return value
+    value = _rounded(value, decimals)  # Django's number_format cuts the digits off; money rounds
     sign = "-" if value < 0 else ""  # a return: -¥8,200, not ¥-8,200
     return sign + "¥" + formats.number_format(abs(value), int(decimals), use_l10n=True, force_grouping=True)
 
