@@ -12,4 +12,4 @@ def test_money_groups_and_puts_the_sign_first():
         assert money(Decimal("1234567.6")) == "¥1,234,568"
         assert money(Decimal("-8200"), 2) == "-¥8,200.00"
         assert money(0) == "¥0"
-        assert money(None) == money("")
+        assert money(None) == money("") == money(float("nan"))

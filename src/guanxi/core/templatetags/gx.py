@@ -32,6 +32,8 @@ def money(value, decimals: int = 0):
         value = Decimal(value)
     except Exception:
         return value
+    if not value.is_finite():
+        return EMPTY
     value = _rounded(value, decimals)  # Django's number_format cuts the digits off; money rounds
     sign = "-" if value < 0 else ""  # a return: -¥8,200, not ¥-8,200
     return sign + "¥" + formats.number_format(abs(value), int(decimals), use_l10n=True, force_grouping=True)
