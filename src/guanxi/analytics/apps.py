@@ -9,8 +9,14 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         from guanxi.org import access
+        from guanxi.today import registry as today_registry
 
-        from . import models, rules
+        from . import models, rules, today
 
         access.register(models.AnalyticsRun, rules.run_rule)
         access.register(models.CustomerScore, rules.score_rule)
+        today_registry.register(today.churn_section)
+
+
+# the label of the navigation link in templates/base.html (kept here so that this app's catalogue has it)
+NAV_LABELS = (_("Analytics"),)
