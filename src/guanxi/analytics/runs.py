@@ -544,11 +544,6 @@ def apply_abc_classes(run: AnalyticsRun) -> int:
         "date": run.as_of.isoformat(),
         "basis": run.get_abc_by_display(),
     }
-    changed_sql = (
-        "SELECT s.customer_id FROM analytics_customerscore s "
-        "JOIN customers_customer c ON c.id = s.customer_id "
-        "WHERE s.run_id = %s AND c.abc_class <> s.abc_class"
-    )
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             "INSERT INTO customers_classificationchange "
@@ -560,12 +555,16 @@ def apply_abc_classes(run: AnalyticsRun) -> int:
         )
         changed = cur.rowcount
         if changed:
+            # UPDATE … FROM (SQLite ≥ 3.33, PostgreSQL): one join pass, several times faster than a
+            # correlated subquery per row; the version moves so that an edit form opened before
+            # the run answers "changed since you opened it" instead of writing the old class back
             cur.execute(
-                "UPDATE customers_customer SET abc_class = "
-                "(SELECT s.abc_class FROM analytics_customerscore s "
-                "WHERE s.run_id = %s AND s.customer_id = customers_customer.id) "
-                f"WHERE id IN ({changed_sql})",
-                [run.pk, run.pk],
+                "UPDATE customers_customer "
+                "SET abc_class = s.abc_class, version = customers_customer.version + 1 "
+                "FROM analytics_customerscore s "
+                "WHERE s.run_id = %s AND s.customer_id = customers_customer.id "
+                "AND customers_customer.abc_class <> s.abc_class",
+                [run.pk],
             )
     return max(changed, 0)
 
