@@ -18,6 +18,8 @@ from guanxi.core.errors import ValidationFailed
 
 class Command(BaseCommand):
     help = "Customer analytics: ABC, RFM, BG/NBD + Gamma-Gamma, churn risk; back-tests."
+    # the system checks import every URL module and API schema: seconds a nightly job need not spend
+    requires_system_checks: list = []
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
