@@ -9,6 +9,12 @@
    cache) of each case as an administrator, a manager (department scope) and an account manager
    (own book + account teams + deputised books), on the web page and on the REST API.
 3. Prints a table and writes bench/results-<date>.json. Goal: p95 < 100 ms for every case.
+
+A second suite, ``orders`` (bench/orders.py), imports ~10,000,000 order lines of 1,000,000 customers
+(SQLite and PostgreSQL) and times ``guanxi analytics run`` against the analyst's pandas + ``lifetimes``
+route; it writes bench/results-orders-<date>.json. ``make bench`` runs both suites; ``--suite
+customers`` or ``--suite orders`` runs one. ``--only`` names cases of either suite (a suite none of
+whose names are given is skipped).
 """
 
 from __future__ import annotations
@@ -85,7 +91,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", action="store_true", help="print the slowest SQL of each case")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-sanity", action="store_true", help="skip the search sanity check")
+    ap.add_argument("--suite", default="customers,orders", help="customers, orders or both (default)")
+    og = ap.add_argument_group("orders suite (bench/orders.py)")
+    og.add_argument("--runs", type=int, default=3, help="orders suite: runs per measurement (median)")
+    og.add_argument("--no-pg", action="store_true", help="orders suite: skip the PostgreSQL import")
+    og.add_argument("--pg-url", default=None, help="orders suite: database to create, use and drop")
     args = ap.parse_args(argv)
+    suites = [s.strip() for s in args.suite.split(",") if s.strip()]
+    if unknown := set(suites) - {"customers", "orders"}:
+        ap.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
+    only = [c for c in args.only.split(",") if c]
+    from . import orders
+
+    orders_only = [c for c in only if c in orders.STEPS]
+    customer_only = [c for c in only if c not in orders.STEPS]
+    rc = 0
+    if "customers" in suites and (not only or customer_only):
+        rc = run_customers(args, customer_only, argv)
+    if "orders" in suites and (not only or orders_only):
+        steps = orders_only or [s for s in orders.STEPS if not (args.no_pg and s == "import_pg")]
+        if args.build_only:
+            steps = ["generate"]
+        orders.run(customers=args.customers, runs=args.runs, steps=steps, rebuild=args.rebuild,
+                   pg_url=args.pg_url or orders.PG_URL, machine=machine(),
+                   argv=sys.argv[1:] if argv is None else argv)  # fmt: skip
+    return rc
+
+
+def run_customers(args: argparse.Namespace, only: list[str], argv: list[str] | None) -> int:
+    """The customers suite: list, search and card pages at ``--customers`` customers."""
 
     from . import build
 
@@ -146,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Plans: {sanity['plans']}", flush=True)
     results = measure.run(
         samples=args.samples,
-        only=[c for c in args.only.split(",") if c],
+        only=only,
         roles=[r for r in args.roles.split(",") if r],
         surfaces=[s for s in args.surfaces.split(",") if s],
         seed=args.seed,
