@@ -75,6 +75,15 @@ def _mount() -> None:
     from guanxi.engagement.api import router as engagement_router
 
     api.add_router("/", engagement_router)
+    from guanxi.sales.api import router as sales_router
+
+    api.add_router("/", sales_router)
+    from guanxi.analytics.api import router as analytics_router
+
+    api.add_router("/", analytics_router)
+    from guanxi.imports.api import router as imports_router
+
+    api.add_router("/", imports_router)
 
 
 _mount()

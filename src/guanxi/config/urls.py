@@ -15,7 +15,10 @@ urlpatterns = [
     path("today/", include("guanxi.today.urls")),
     path("customers/", include("guanxi.customers.urls")),
     path("engagement/", include("guanxi.engagement.urls")),
+    path("analytics/", include("guanxi.analytics.urls")),
     path("org/", include("guanxi.org.urls")),
     path("service/", include("guanxi.service.urls")),
+    path("sales/", include("guanxi.sales.urls")),
+    path("imports/", include("guanxi.imports.urls")),
     path("healthz", core_views.healthz, name="healthz"),
 ]

@@ -11,6 +11,7 @@ class ServiceConfig(AppConfig):
         from guanxi.analytics import registry as churn_signals
 
         from . import churn as churn_signal_providers
+
         churn_signals.register("open_complaints", churn_signal_providers.open_complaints)
         churn_signals.register("low_satisfaction", churn_signal_providers.detractors)
         from guanxi.demo import registry as demo_registry
