@@ -189,3 +189,17 @@ def test_if_empty_leaves_a_filled_database_alone(demo):
     assert (Customer.objects.count(), Contact.objects.count(), User.objects.count()) == before
     with pytest.raises(CommandError):
         run_demo(customers=5)
+
+
+def test_demo_has_analytics_to_show(demo):
+    """Every analytics page has something to show: a run as of today with scores, ABC classes on
+    the customers, churn candidates, and a back-test."""
+    from guanxi.analytics.models import AnalyticsRun, CustomerScore, RunState
+    from guanxi.customers.models import Customer
+
+    run = AnalyticsRun.objects.get(kind="run", state=RunState.DONE)
+    assert run.customers >= 15 and "r" in run.figures["bgnbd"]  # 30 demo customers here
+    assert CustomerScore.objects.filter(run=run, churn_risk__gt=0).exists()
+    assert Customer.objects.filter(abc_class="A").exists()
+    backtest = AnalyticsRun.objects.get(kind="backtest", state=RunState.DONE)
+    assert backtest.figures["backtest"]["actual"] > 0

@@ -8,14 +8,16 @@ class AnalyticsConfig(AppConfig):
     verbose_name = _("Customer analytics")
 
     def ready(self) -> None:
+        from guanxi.demo import registry as demo_registry
         from guanxi.org import access
         from guanxi.today import registry as today_registry
 
-        from . import models, rules, today
+        from . import demo, models, rules, today
 
         access.register(models.AnalyticsRun, rules.run_rule)
         access.register(models.CustomerScore, rules.score_rule)
         today_registry.register(today.churn_section)
+        demo_registry.register("analytics", demo.generate, order=90)
 
 
 # the label of the navigation link in templates/base.html (kept here so that this app's catalogue has it)
