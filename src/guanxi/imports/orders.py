@@ -161,6 +161,8 @@ class OrdersImport(BaseImport):
             products_created=0,
         )
         bulk.lock("sales_order", *(["customers_customer"] if self.options.create_customers else []))
+        if self.writing:
+            bulk.skip_reference_checks()
         self.had_orders = Order.objects.exists()
         self.had_numbers = self.i_num >= 0 and Order.objects.filter(number__isnull=False).exists()
         self.had_keyed = (
