@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Forbidden, NotFound, ValidationFailed
 from guanxi.customers.models import Customer
-from guanxi.customers.services import month_start, record_revenue
+from guanxi.customers.services import _get_for_change, month_start, record_revenue
 from guanxi.org.access import scope
 
 from . import hooks, summary
@@ -75,21 +75,11 @@ def parse_day(value: Any, field: str, errors: dict, *, required: bool = True) ->
 
 
 def _customer_for_change(actor, customer_id: Any) -> Customer:
-    obj = scope(actor, Customer.objects.all(), "change").filter(pk=customer_id).first()
-    if obj is not None:
-        return obj
-    if scope(actor, Customer.objects.filter(pk=customer_id), "view").exists():
-        raise Forbidden()
-    raise NotFound()
+    return _get_for_change(actor, Customer, customer_id)
 
 
 def _order_for_change(actor, order_id: Any) -> Order:
-    obj = scope(actor, Order.objects.all(), "change").filter(pk=order_id).first()
-    if obj is not None:
-        return obj
-    if scope(actor, Order.objects.filter(pk=order_id), "view").exists():
-        raise Forbidden()
-    raise NotFound()
+    return _get_for_change(actor, Order, order_id)
 
 
 # --- catalogue -----------------------------------------------------------------------------------

@@ -104,6 +104,17 @@ def _chips(request, fields: list[dict[str, Any]]) -> list[dict[str, str]]:
     return chips
 
 
+def _with_customer_chip(user, fields: list[dict], filters: dict) -> list[dict]:
+    """The filter fields plus a chip for the customer a list is narrowed to (not a form field)."""
+    chips = list(fields)
+    if filters.get("customer"):
+        chips.append({
+            "name": "customer", "label": _("Customer"), "value": filters["customer"],
+            "shown": _customer_name(user, filters["customer"]),
+        })  # fmt: skip
+    return chips
+
+
 def _customer_name(user, customer_id: str) -> str:
     try:
         return customer_selectors.get_customer(user, int(customer_id)).name
@@ -166,16 +177,7 @@ def order_list(request):
         offset=request.GET.get("offset", 0),
     )
     fields = _order_filter_fields(user, filters)
-    chip_fields = list(fields)
-    if filters.get("customer"):
-        chip_fields.append(
-            {
-                "name": "customer",
-                "label": _("Customer"),
-                "value": filters["customer"],
-                "shown": _customer_name(user, filters["customer"]),
-            }
-        )
+    chip_fields = _with_customer_chip(user, fields, filters)
     export_query = urlencode(filters)
     ctx = {
         "page": page,
@@ -750,16 +752,7 @@ def invoice_list(request):
         },
         {"name": "overdue", "label": _("Overdue only"), "kind": "check", "value": filters.get("overdue", "")},
     ]
-    chip_fields = list(fields)
-    if filters.get("customer"):
-        chip_fields.append(
-            {
-                "name": "customer",
-                "label": _("Customer"),
-                "value": filters["customer"],
-                "shown": _customer_name(user, filters["customer"]),
-            }
-        )
+    chip_fields = _with_customer_chip(user, fields, filters)
     export_query = urlencode(filters)
     ctx = {
         "page": page,
