@@ -84,6 +84,22 @@ def test_fit_recovers_simulated_parameters_and_stores_every_customer(org):
     s = CustomerScore.objects.filter(run=run, frequency__gt=3).first()
     assert 0 <= s.p_alive <= 1 and s.expected_90 > 0 and s.expected_spend > 0 and s.clv > 0
     assert s.expected_30 <= s.expected_90 <= s.expected_365
+    # not stored: derived from the stored facts (x, T, recency) and the run's fitted models, and
+    # equal to the models applied to the customer's history as of the run
+    from guanxi.analytics.math import bgnbd, gammagamma
+    from guanxi.sales.models import PurchaseSummary, to_day
+
+    ps = PurchaseSummary.objects.get(customer_id=s.customer_id)
+    x, T, t_x = ps.purchase_days - 1, to_day(AS_OF) - ps.first_day, ps.last_day - ps.first_day
+    assert (s.frequency, s.age_days, s.recency_days) == (x, T, T - t_x)
+    bg_fit, gg_fit = bgnbd.BgNbdFit.from_figures(bg), gammagamma.GammaGammaFit.from_figures(gg)
+    for days, value in ((30, s.expected_30), (90, s.expected_90), (365, s.expected_365)):
+        assert value == pytest.approx(bgnbd.expected_purchases(bg_fit, days, [x], [t_x], [T])[0], rel=1e-9)
+    mean = (float(ps.gross) - float(ps.first_day_amount)) / x
+    spend = gammagamma.expected_average_spend(gg_fit, [x], [mean])[0]
+    assert s.expected_spend == pytest.approx(spend, rel=1e-4)
+    assert s.clv == pytest.approx(s.expected_365 * s.expected_spend, rel=1e-3)  # monetary stored to cents
+    assert s.abc_share == pytest.approx(s.abc_value / run.figures["abc"]["total"])
 
 
 @pytest.mark.django_db
@@ -268,10 +284,15 @@ def test_nightly_task_runs_as_of_today(org):
 
 
 @pytest.mark.django_db
-def test_old_runs_lose_their_rows_but_keep_their_figures(org):
+def test_old_runs_lose_their_rows_but_keep_their_figures(org, django_capture_on_commit_callbacks):
     c = Customer.objects.create(name="客户", owner=org.rep1a)
     _order(org.admin, c, timezone.localdate() - datetime.timedelta(days=3), 10)
-    made = [runs.run_now() for _ in range(runs.KEEP_SCORED_RUNS + 2)]
+    made = []
+    for _ in range(runs.KEEP_SCORED_RUNS + 2):
+        # each run queues the pruning of the older runs' rows as a job once it is committed
+        with django_capture_on_commit_callbacks(execute=True) as jobs:
+            made.append(runs.run_now())
+        assert len(jobs) == 1
     kept = [r.pk for r in made[-runs.KEEP_SCORED_RUNS :]]
     assert set(CustomerScore.objects.values_list("run_id", flat=True)) == set(kept)
     first = AnalyticsRun.objects.get(pk=made[0].pk)

@@ -69,6 +69,23 @@ class AnalyticsRun(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.as_of}"
 
+    def fits(self):
+        """The fitted BG/NBD and Gamma-Gamma models of this run (either None when it has none),
+        built once per instance from ``figures``."""
+        cached = getattr(self, "_fits", None)
+        if cached is None:
+            from .math.bgnbd import BgNbdFit
+            from .math.gammagamma import GammaGammaFit
+
+            figures = self.figures or {}
+            bg = figures.get("bgnbd") or {}
+            gg = figures.get("gammagamma") or {}
+            cached = self._fits = (
+                BgNbdFit.from_figures(bg) if "r" in bg and "error" not in bg else None,
+                GammaGammaFit.from_figures(gg) if "p" in gg and "error" not in gg else None,
+            )
+        return cached
+
     @property
     def seconds(self) -> float | None:
         if self.started_at and self.finished_at:
@@ -79,19 +96,25 @@ class AnalyticsRun(models.Model):
 class CustomerScore(models.Model):
     """One customer's results in one run."""
 
-    run = models.ForeignKey(AnalyticsRun, on_delete=models.CASCADE, related_name="scores")
-    customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    # no index of their own: the unique (run, customer) serves both; an index on the customer alone
+    # would take each of a run's million rows into a different place of a B-tree of all runs
+    # (random writes: it doubled the time to store a run), for lookups nothing here makes
+    # (nor a database-level foreign key: its check per row cost a third of the writing; the rows are
+    # written by ``runs`` only, for a run it has just created, and deleted with it by the ORM)
+    run = models.ForeignKey(
+        AnalyticsRun, on_delete=models.CASCADE, related_name="scores", db_index=False, db_constraint=False
     )
-    owner_id = models.IntegerField(null=True)  # the owner when the run was made (lists per owner)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     # ABC (ABC分析)
     abc_class = models.CharField(_("ABC class"), max_length=1, blank=True)
     abc_rank = models.IntegerField(_("rank"), null=True)
     abc_value = models.FloatField(_("value in the period"), default=0)
-    abc_share = models.FloatField(_("share"), default=0)
     abc_cumulative = models.FloatField(_("cumulative share"), default=0)
     # RFM
     recency_days = models.IntegerField(_("days since last purchase"), null=True)
+    age_days = models.IntegerField(_("days since first purchase"), null=True)  # T of the models
     frequency = models.IntegerField(_("repeat purchases"), default=0)  # x: purchase days - 1
     monetary = models.FloatField(_("mean repeat purchase"), null=True)
     r_score = models.SmallIntegerField(default=0)
@@ -100,10 +123,6 @@ class CustomerScore(models.Model):
     rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True)
     # BG/NBD and Gamma-Gamma
     p_alive = models.FloatField(_("probability alive"), null=True)
-    expected_30 = models.FloatField(_("expected purchases, 30 days"), null=True)
-    expected_90 = models.FloatField(_("expected purchases, 90 days"), null=True)
-    expected_365 = models.FloatField(_("expected purchases, 365 days"), null=True)
-    expected_spend = models.FloatField(_("expected spend per purchase"), null=True)
     clv = models.FloatField(_("customer lifetime value (12 months)"), null=True)
     # churn early warning (流失预警)
     churn_risk = models.FloatField(_("churn risk"), default=0)
@@ -117,3 +136,69 @@ class CustomerScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}/{self.customer_id}"
+
+    # Derived from the stored facts and the run's fitted parameters when a page shows them, not
+    # stored: each stored column costs about a second per run at a million customers, and the
+    # formulas are cheap for the rows of one page. The customer's x, t_x and T are frequency,
+    # age_days - recency_days and age_days.
+
+    @property
+    def abc_share(self) -> float:
+        total = ((self.run.figures or {}).get("abc") or {}).get("total") or 0
+        return float(self.abc_value) / total if total else 0.0
+
+    @property
+    def expected_30(self) -> float | None:
+        return self._derived()["expected_30"]
+
+    @property
+    def expected_90(self) -> float | None:
+        return self._derived()["expected_90"]
+
+    @property
+    def expected_365(self) -> float | None:
+        return self._derived()["expected_365"]
+
+    @property
+    def expected_spend(self) -> float | None:
+        return self._derived()["expected_spend"]
+
+    def _derived(self) -> dict:
+        if "_derived_figures" not in self.__dict__:
+            derive(self.run, [self])
+        return self.__dict__["_derived_figures"]
+
+
+def derive(run: AnalyticsRun, scores: list[CustomerScore]) -> list[CustomerScore]:
+    """Expected purchases over 30/90/365 days and expected spend per purchase for ``scores`` of
+    ``run``, vectorised over the list (one page, one export chunk)."""
+    import numpy as np
+
+    from .math import bgnbd, gammagamma
+
+    bg, gg = run.fits()
+    n = len(scores)
+    empty = [None] * n
+    derived = {"expected_30": empty, "expected_90": empty, "expected_365": empty, "expected_spend": empty}
+    # a consistent history only (0 ≤ t_x ≤ T, t_x = 0 without repeats): what runs store
+    known = [
+        s for s in scores
+        if s.age_days is not None and s.recency_days is not None and s.frequency is not None
+        and 0 <= s.age_days - s.recency_days <= s.age_days
+        and (s.frequency > 0 or s.recency_days == s.age_days)
+    ]  # fmt: skip
+    if bg is not None and known:
+        x = np.array([s.frequency for s in known], dtype=float)
+        T = np.array([s.age_days for s in known], dtype=float)
+        t_x = T - np.array([s.recency_days for s in known], dtype=float)
+        e = bgnbd.expected_purchases_many(bg, (30, 90, 365), x, t_x, T)
+        by_pk = {id(s): i for i, s in enumerate(known)}
+        for k, row in zip(("expected_30", "expected_90", "expected_365"), e, strict=True):
+            derived[k] = [float(row[by_pk[id(s)]]) if id(s) in by_pk else None for s in scores]
+    if gg is not None and n:
+        m = np.array([np.nan if s.monetary is None else s.monetary for s in scores], dtype=float)
+        spend = gammagamma.expected_average_spend(gg, [s.frequency for s in scores], m)
+        derived["expected_spend"] = [None if v != v else float(v) for v in spend.tolist()]
+    for i, s in enumerate(scores):
+        s.__dict__["_derived_figures"] = {k: v[i] for k, v in derived.items()}
+    return scores

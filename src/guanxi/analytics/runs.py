@@ -14,6 +14,7 @@ applied to the customers with set-based SQL.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 import time
 from typing import Any
@@ -180,11 +181,11 @@ def execute(run_id: int) -> AnalyticsRun:
     run.figures = _json_safe(figures)
     run.state, run.finished_at = RunState.DONE, timezone.now()
     run.save(update_fields=["figures", "state", "finished_at", "customers"])
-    t1 = time.perf_counter()
-    pruned = prune_scores(run.kind)
-    if pruned:
-        run.figures["timings"]["prune_old_scores"] = round(time.perf_counter() - t1, 3)
-        run.save(update_fields=["figures"])
+    # the older runs' rows go in a job of their own (deleting a million rows takes seconds that
+    # this run's results do not wait for); the worker runs it at once, or when it next starts
+    from .tasks import prune_old_scores
+
+    transaction.on_commit(lambda: prune_old_scores(run.kind))
     return run
 
 
@@ -284,7 +285,7 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     figures: dict[str, Any] = {"timings": {}, "time_unit": "days", "as_of": run.as_of.isoformat()}
     timings = figures["timings"]
     a = to_day(run.as_of)
-    # a second process reads the windows, owners and churn signals while this one reads the
+    # a second process reads the windows and churn signals while this one reads the
     # purchase history and fits (a thread was tried: fetching rows holds the GIL); only outside a
     # transaction, whose uncommitted rows another connection would not see, and when it pays
     side = _fork_side_reads(run, a) if _worth_forking() else None
@@ -302,7 +303,7 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
         return figures
     model = _fit(base, figures)
     t = time.perf_counter()
-    windows, owner_table, signal_values, side_timings = side() if side else _side_reads(run, a)
+    windows, signal_values, side_timings = side() if side else _side_reads(run, a)
     if side:
         side_timings["wait_for_side_reads"] = round(time.perf_counter() - t, 3)
     timings.update(side_timings)
@@ -310,7 +311,7 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
 
     t = time.perf_counter()
     value = snap.period_profit if run.abc_by == AbcBasis.PROFIT else snap.period_revenue
-    classes, rank, share, cumulative = abc_math.abc_classes(value, (run.abc_a, run.abc_b))
+    classes, rank, _share, cumulative = abc_math.abc_classes(value, (run.abc_a, run.abc_b))
     recency = snap.as_of_day - snap.last_day
     r, f, m = rfm.rfm_scores(recency, snap.purchase_days, snap.gross)
     segments = rfm.rfm_segments(r, f, m)
@@ -346,24 +347,8 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     }
 
     t = time.perf_counter()
-    owners = _owners(snap.customer_id, owner_table)
     _store_scores(
-        run,
-        snap,
-        model,
-        classes,
-        rank,
-        value,
-        share,
-        cumulative,
-        recency,
-        r,
-        f,
-        m,
-        segments,
-        risk,
-        reasons,
-        owners,
+        run, snap, model, classes, rank, value, cumulative, recency, r, f, m, segments, risk, reasons
     )
     figures["timings"]["store"] = round(time.perf_counter() - t, 3)
     if run.kind == RunKind.RUN and run.as_of >= timezone.localdate():
@@ -436,28 +421,9 @@ def _side_reads(run: AnalyticsRun, a: int):
     windows = snapshot.read_windows(a, run.period_days)
     timings["read_windows"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
-    with connection.cursor() as cur:
-        cur.execute("SELECT id, owner_id FROM customers_customer")
-        rows = cur.fetchall()
-    owner_table = (
-        np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)),
-        np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)),
-    )
-    timings["read_owners"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
     signal_values = _read_signals(run.as_of)
     timings["read_signals"] = round(time.perf_counter() - t, 3)
-    return windows, owner_table, signal_values, timings
-
-
-def _owners(customer_id: np.ndarray, owner_table) -> np.ndarray:
-    ids, own = owner_table
-    order = np.argsort(ids)
-    ids, own = ids[order], own[order]
-    idx = np.clip(np.searchsorted(ids, customer_id), 0, max(ids.size - 1, 0))
-    return (
-        np.where(ids[idx] == customer_id, own[idx], 0) if ids.size else np.zeros(customer_id.size, np.int64)
-    )
+    return windows, signal_values, timings
 
 
 def _col(a: np.ndarray, digits: int | None = None) -> list:
@@ -473,34 +439,20 @@ def _col(a: np.ndarray, digits: int | None = None) -> list:
 
 
 def _store_scores(
-    run,
-    snap,
-    model,
-    classes,
-    rank,
-    value,
-    share,
-    cumulative,
-    recency,
-    r,
-    f,
-    m,
-    segments,
-    risk,
-    reasons,
-    owners,
+    run, snap, model, classes, rank, value, cumulative, recency, r, f, m, segments, risk, reasons
 ) -> None:
-    n = snap.n
+    """One row per customer, in customer order (an append to the table and its one index), with
+    one prepared ``executemany`` over an iterator of tuples. Only what lists sort or filter by and
+    what the derived figures need is stored (see ``CustomerScore``): the row's width is most of
+    the cost at a million customers."""
     columns = {
-        "run_id": [run.pk] * n,
         "customer_id": snap.customer_id.tolist(),
-        "owner_id": owners.tolist(),
         "abc_class": classes.tolist(),
         "abc_rank": rank.tolist(),
         "abc_value": _col(value, 2),
-        "abc_share": _col(share, 8),
         "abc_cumulative": _col(cumulative, 8),
         "recency_days": recency.tolist(),
+        "age_days": snap.T.tolist(),
         "frequency": snap.x.tolist(),
         "monetary": _col(snap.repeat_mean, 2),
         "r_score": r.tolist(),
@@ -508,31 +460,31 @@ def _store_scores(
         "m_score": m.tolist(),
         "rfm_segment": segments.tolist(),
         "p_alive": _col(model["p_alive"], 6),
-        "expected_30": _col(model["e30"], 6),
-        "expected_90": _col(model["e90"], 6),
-        "expected_365": _col(model["e365"], 6),
-        "expected_spend": _col(model["spend"], 2),
         "clv": _col(model["clv"], 2),
         "churn_risk": _col(risk, 2),
         "churn_reasons": reasons.tolist(),
     }
-    names = list(columns)
-    sql = (
-        f"INSERT INTO analytics_customerscore ({', '.join(names)}) VALUES ({', '.join(['%s'] * len(names))})"
-    )
-    rows = zip(*columns.values(), strict=True)
-    with transaction.atomic(), connection.cursor() as cur:
-        batch = 200_000
-        while True:
-            chunk = list(_take(rows, batch))
-            if not chunk:
-                break
-            cur.executemany(sql, chunk)
-
-
-def _take(it, k):
-    for _i, v in zip(range(k), it, strict=False):
-        yield v
+    names = ["run_id", *columns]
+    rows = zip(itertools.repeat(run.pk), *columns.values())
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with (
+                connection.cursor() as cur,
+                cur.copy(f"COPY analytics_customerscore ({', '.join(names)}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return
+        # the driver's own cursor: Django's wrapper converts the parameters of every row again
+        connection.ensure_connection()
+        cur = connection.connection.cursor()
+        try:
+            marks = ", ".join("?" * len(names))
+            cur.executemany(
+                f"INSERT INTO analytics_customerscore ({', '.join(names)}) VALUES ({marks})", rows
+            )
+        finally:
+            cur.close()
 
 
 def apply_abc_classes(run: AnalyticsRun) -> int:
@@ -621,20 +573,7 @@ def _backtest(run: AnalyticsRun, snap: snapshot.Snapshot, model: dict, figures: 
         out["error"] = bg_fig["error"]
         out["actual"] = float(actual.sum())
         return out
-    from .math.bgnbd import BgNbdFit
-
-    bg = BgNbdFit(
-        r=bg_fig["r"],
-        alpha=bg_fig["alpha"],
-        a=bg_fig["a"],
-        b=bg_fig["b"],
-        log_likelihood=bg_fig["log_likelihood"],
-        n_customers=bg_fig["customers"],
-        n_repeat=bg_fig["repeat_buyers"],
-        converged=bg_fig["converged"],
-        iterations=bg_fig["iterations"],
-        message=bg_fig["message"],
-    )
+    bg = bgnbd.BgNbdFit.from_figures(bg_fig)
     predicted = bgnbd.expected_purchases(bg, horizon, snap.x, snap.t_x, snap.T)
     err = predicted - actual
     bought = actual > 0

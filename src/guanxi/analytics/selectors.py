@@ -31,7 +31,7 @@ from guanxi.org.models import Role, User
 
 from .math.churn import REASONS, reason_codes
 from .math.rfm import SEGMENTS
-from .models import AbcBasis, AnalyticsRun, CustomerScore, RunKind, RunState
+from .models import AbcBasis, AnalyticsRun, CustomerScore, RunKind, RunState, derive
 
 MAX_LIMIT = 200
 EXPORT_CAP = 200_000
@@ -316,14 +316,17 @@ def _page(
 
 
 def decorate(run: AnalyticsRun, items: list[CustomerScore]) -> list[CustomerScore]:
-    """Words for the codes, and the dates behind the day counts."""
+    """Words for the codes, the dates behind the day counts, and the figures derived from the
+    run's fitted models (expected purchases and spend; see ``models.derive``)."""
     for s in items:
+        s.run = run
         s.reasons = reasons_of(s.churn_reasons)
         s.reason_codes = reason_codes(s.churn_reasons or 0)
         s.segment_label = segment_label(s.rfm_segment)
         s.last_purchase = (
             run.as_of - datetime.timedelta(days=s.recency_days) if s.recency_days is not None else None
         )
+    derive(run, items)
     return items
 
 
@@ -727,9 +730,13 @@ def export_scores(user: User, run: AnalyticsRun | None, what: str, f: dict[str, 
 
 def export_rows(run: AnalyticsRun, qs: QuerySet, cap: int = EXPORT_CAP):
     """The rows of an export file, streamed in chunks with their customer, at most ``cap``."""
+    chunk: list[CustomerScore] = []
     for s in _with_customer(qs)[:cap].iterator(chunk_size=2000):
-        decorate(run, [s])
-        yield s
+        chunk.append(s)
+        if len(chunk) == 2000:
+            yield from decorate(run, chunk)
+            chunk = []
+    yield from decorate(run, chunk)
 
 
 # --- customer card ---------------------------------------------------------------------------------

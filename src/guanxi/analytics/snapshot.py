@@ -61,13 +61,15 @@ class Snapshot:
 
 
 def _fetch(sql: str, params: list, ncols: int, dtypes: list) -> list[np.ndarray]:
+    """Columns of a query as arrays: the rows go through one structured ``np.fromiter`` (C speed)
+    rather than a Python list per column. Decimal columns must be cast to a float in the SQL."""
     with connection.cursor() as cur:
         cur.execute(sql, params)
         rows = cur.fetchall()
-    if not rows:
-        return [np.zeros(0, dtype=d) for d in dtypes]
-    cols = list(zip(*rows, strict=True))
-    return [np.asarray(cols[i], dtype=dtypes[i]) for i in range(ncols)]
+    record = np.dtype([(f"c{i}", dtypes[i]) for i in range(ncols)])
+    table = np.fromiter(rows, dtype=record, count=len(rows))
+    del rows
+    return [np.ascontiguousarray(table[f"c{i}"]) for i in range(ncols)]
 
 
 def read_history(a: int):
@@ -78,7 +80,8 @@ def read_history(a: int):
         latest = cur.fetchone()[0]
     if latest is None or latest <= a:
         cols = _fetch(
-            "SELECT customer_id, first_day, last_day, purchase_days, gross, first_day_amount "
+            "SELECT customer_id, first_day, last_day, purchase_days, CAST(gross AS DOUBLE PRECISION), "
+            "CAST(first_day_amount AS DOUBLE PRECISION) "
             "FROM sales_purchasesummary WHERE purchase_days > 0 ORDER BY customer_id",
             [],
             6,
@@ -86,7 +89,8 @@ def read_history(a: int):
         )
         return (*cols, "summary")
     pc, pd, pamt = _fetch(
-        "SELECT customer_id, day, amount FROM sales_purchaseday WHERE day <= %s AND orders > 0",
+        "SELECT customer_id, day, CAST(amount AS DOUBLE PRECISION) FROM sales_purchaseday "
+        "WHERE day <= %s AND orders > 0",
         [a],
         3,
         [np.int64, np.int64, np.float64],
@@ -111,7 +115,8 @@ def read_windows(a: int, period_days: int) -> dict[str, np.ndarray]:
     window = max(period_days, 2 * TREND_WINDOW)
     lo = a - window if period_days > 0 else -(10**9)
     wc, wd, wrev, wcost = _fetch(
-        "SELECT customer_id, day, amount + returns, cost FROM sales_purchaseday WHERE day > %s AND day <= %s",
+        "SELECT customer_id, day, CAST(amount + returns AS DOUBLE PRECISION), CAST(cost AS DOUBLE PRECISION) "
+        "FROM sales_purchaseday WHERE day > %s AND day <= %s",
         [lo, a],
         4,
         [np.int64, np.int64, np.float64, np.float64],

@@ -1,5 +1,5 @@
-"""Background jobs of analytics (huey): a run requested from the web UI or the API, and the
-nightly run as of today (02:30 by the server's clock, ``GUANXI_ANALYTICS_NIGHTLY=0`` turns it off)."""
+"""Background jobs of analytics (huey): a run requested from the web UI or the API, pruning the
+per-customer rows of old runs after each run, and the nightly run as of today (02:30 by the server's clock, ``GUANXI_ANALYTICS_NIGHTLY=0`` turns it off)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ def run_analytics(run_id: int) -> None:
     from . import runs
 
     runs.execute(run_id)
+
+
+@db_task()
+def prune_old_scores(kind: str) -> int:
+    """Drop the per-customer rows of the runs of ``kind`` older than the last few (after a run)."""
+    from . import runs
+
+    return runs.prune_scores(kind)
 
 
 @db_periodic_task(crontab(hour="2", minute="30"))

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import connection
-from pypinyin import Style, lazy_pinyin
 
 from .validators import phone_digits
 
@@ -51,6 +50,10 @@ def normalize(text: str) -> str:
 def syllables(text: str) -> tuple[str, ...]:
     """Pinyin syllables of ``text`` (normalised); a run of Latin letters or digits is one token."""
     out: list[str] = []
+    # imported here: loading pypinyin's dictionaries takes half a second, which every command
+    # (and every worker start) would pay at start-up for a function only writes call
+    from pypinyin import Style, lazy_pinyin
+
     for token in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: [s]):
         token = token.lower()
         if token:

@@ -18,7 +18,6 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from pypinyin import lazy_pinyin
 from stdnum.cn import uscc
 
 from guanxi.customers import services
@@ -97,6 +96,8 @@ def credit_code(rng: random.Random, division: str) -> str:
 
 
 def pinyin(text: str) -> str:
+    from pypinyin import lazy_pinyin  # loaded on use (see customers.search)
+
     return "".join(lazy_pinyin(text))
 
 

@@ -86,6 +86,16 @@ class BgNbdFit:
     time_unit: str = "days"
     at_bound: tuple[str, ...] = ()
 
+    @classmethod
+    def from_figures(cls, f: dict) -> BgNbdFit:
+        """Back from the figures a run stored (see ``analytics.runs``)."""
+        return cls(
+            r=f["r"], alpha=f["alpha"], a=f["a"], b=f["b"], log_likelihood=f.get("log_likelihood") or 0.0,
+            n_customers=f.get("customers") or 0, n_repeat=f.get("repeat_buyers") or 0,
+            converged=bool(f.get("converged", True)), iterations=f.get("iterations") or 0,
+            message=f.get("message") or "",
+        )  # fmt: skip
+
 
 # --------------------------------------------------------------------------- data checks
 

@@ -55,6 +55,15 @@ class GammaGammaFit:
     iterations: int = 0
     at_bound: tuple[str, ...] = ()
 
+    @classmethod
+    def from_figures(cls, f: dict) -> GammaGammaFit:
+        """Back from the figures a run stored (see ``analytics.runs``)."""
+        return cls(
+            p=f["p"], q=f["q"], v=f["v"], log_likelihood=f.get("log_likelihood") or 0.0,
+            n_customers=f.get("customers") or 0, converged=bool(f.get("converged", True)),
+            message=f.get("message") or "", iterations=f.get("iterations") or 0,
+        )  # fmt: skip
+
     @property
     def population_mean(self) -> float:
         """Expected spend per purchase of a customer we know nothing about: p·v/(q−1).
