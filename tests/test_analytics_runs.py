@@ -336,3 +336,17 @@ def test_the_forked_side_reads_give_the_same_results(org, monkeypatch):
         CustomerScore.objects.filter(run=two).order_by("customer_id").values_list("abc_value", "churn_risk")
     )
     assert a == b
+
+
+@pytest.mark.django_db
+def test_every_buyer_gets_exactly_one_row_whatever_the_batching(org):
+    # rows go in statements of many rows each on SQLite (COPY on PostgreSQL): a number of buyers
+    # that is not a multiple of the statement size exercises the full statements and the rest
+    ids = load_simulated(org.rep1a, 257, as_of=AS_OF, seed=5)
+    run = runs.run_now(as_of=AS_OF)
+    assert run.state == RunState.DONE, run.error
+    stored = list(
+        CustomerScore.objects.filter(run=run).order_by("customer_id").values_list("customer_id", "abc_rank")
+    )
+    assert [c for c, _r in stored] == sorted(ids)
+    assert sorted(r for _c, r in stored) == list(range(1, len(ids) + 1))

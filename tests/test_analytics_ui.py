@@ -30,18 +30,18 @@ def bits(*codes: str) -> int:
 # per customer of conftest.world: ABC (class, rank, value, share, cumulative), RFM segment, churn
 SCORES = {
     "A": dict(abc_class="A", abc_rank=1, abc_value=500_000, abc_cumulative=0.5,
-              rfm_segment="important_value", r_score=5, f_score=5, m_score=5, churn_risk=20, churn_reasons=0,
+              rfm_segment="important_value", rfm_code=555, churn_risk=20, churn_reasons=0,
               p_alive=0.95, recency_days=10, frequency=12, monetary=40_000, clv=480_000),
     "B": dict(abc_class="A", abc_rank=2, abc_value=300_000, abc_cumulative=0.8,
-              rfm_segment="important_keep", r_score=2, f_score=5, m_score=5, churn_risk=85,
+              rfm_segment="important_keep", rfm_code=255, churn_risk=85,
               churn_reasons=bits("low_p_alive", "overdue_rhythm"), p_alive=0.2, recency_days=200, frequency=9,
               monetary=30_000, clv=60_000),
     "C": dict(abc_class="B", abc_rank=3, abc_value=150_000, abc_cumulative=0.95,
-              rfm_segment="general_retain", r_score=1, f_score=2, m_score=2, churn_risk=60,
+              rfm_segment="general_retain", rfm_code=122, churn_risk=60,
               churn_reasons=bits("falling_revenue"), p_alive=0.6, recency_days=90, frequency=3,
               monetary=20_000, clv=50_000),
     "I": dict(abc_class="C", abc_rank=4, abc_value=50_000, abc_cumulative=1.0,
-              rfm_segment="general_develop", r_score=4, f_score=1, m_score=1, churn_risk=75,
+              rfm_segment="general_develop", rfm_code=411, churn_risk=75,
               churn_reasons=bits("open_complaints", "overdue_receivables"), p_alive=0.7, recency_days=30,
               frequency=0, monetary=None, clv=8_000),
 }  # fmt: skip

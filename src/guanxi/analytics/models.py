@@ -117,9 +117,8 @@ class CustomerScore(models.Model):
     age_days = models.IntegerField(_("days since first purchase"), null=True)  # T of the models
     frequency = models.IntegerField(_("repeat purchases"), default=0)  # x: purchase days - 1
     monetary = models.FloatField(_("mean repeat purchase"), null=True)
-    r_score = models.SmallIntegerField(default=0)
-    f_score = models.SmallIntegerField(default=0)
-    m_score = models.SmallIntegerField(default=0)
+    # the R, F and M scores (1–5) as one number, 100·R + 10·F + M (e.g. 534): sorts as the triple does
+    rfm_code = models.SmallIntegerField(_("RFM scores"), default=0)
     rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True)
     # BG/NBD and Gamma-Gamma
     p_alive = models.FloatField(_("probability alive"), null=True)
@@ -141,6 +140,18 @@ class CustomerScore(models.Model):
     # stored: each stored column costs about a second per run at a million customers, and the
     # formulas are cheap for the rows of one page. The customer's x, t_x and T are frequency,
     # age_days - recency_days and age_days.
+
+    @property
+    def r_score(self) -> int:
+        return self.rfm_code // 100
+
+    @property
+    def f_score(self) -> int:
+        return self.rfm_code // 10 % 10
+
+    @property
+    def m_score(self) -> int:
+        return self.rfm_code % 10
 
     @property
     def abc_share(self) -> float:

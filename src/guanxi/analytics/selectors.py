@@ -514,7 +514,7 @@ RFM_SORTS = {
     "recency": ("recency_days",),
     "frequency": ("frequency",),
     "monetary": ("monetary",),
-    "rfm": ("r_score", "f_score", "m_score"),
+    "rfm": ("rfm_code",),
     "p_alive": ("p_alive",),
     "clv": ("clv",),
 }

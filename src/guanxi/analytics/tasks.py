@@ -1,5 +1,6 @@
 """Background jobs of analytics (huey): a run requested from the web UI or the API, pruning the
-per-customer rows of old runs after each run, and the nightly run as of today (02:30 by the server's clock, ``GUANXI_ANALYTICS_NIGHTLY=0`` turns it off)."""
+per-customer rows of old runs after each run, and the nightly run as of today (02:30 by the
+server's clock, ``GUANXI_ANALYTICS_NIGHTLY=0`` turns it off)."""
 
 from __future__ import annotations
 

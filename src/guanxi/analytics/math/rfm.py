@@ -106,23 +106,32 @@ def rfm_segments(
     customers given, as in the usual 均值 comparison). Pass a fixed ``reference`` such as
     (3, 3, 3) to compare against the middle of the scale instead.
     """
+    index = rfm_segment_index(r, f, m, reference=reference)
+    return np.array([*SEGMENTS, ""], dtype="<U24")[index]
+
+
+def rfm_segment_index(
+    r: ArrayLike,
+    f: ArrayLike,
+    m: ArrayLike,
+    *,
+    reference: tuple[float, float, float] | None = None,
+) -> NDArray:
+    """``rfm_segments`` as positions in ``SEGMENTS`` (``len(SEGMENTS)`` where a score is 0): small
+    integers, cheaper to count and to map to labels than an array of strings."""
     ra = np.asarray(r, dtype=float).reshape(-1)
     fa = np.asarray(f, dtype=float).reshape(-1)
     ma = np.asarray(m, dtype=float).reshape(-1)
     if not (len(ra) == len(fa) == len(ma)):
         raise ValueError("r, f and m must have the same length.")
     known = (ra > 0) & (fa > 0) & (ma > 0)
-    out = np.full(len(ra), "", dtype="<U24")
+    out = np.full(len(ra), len(SEGMENTS), dtype=np.int64)
     if not np.any(known):
         return out
     if reference is None:
         ref = (ra[known].mean(), fa[known].mean(), ma[known].mean())
     else:
         ref = tuple(float(t) for t in reference)
-    low_r = ra <= ref[0]
-    low_f = fa <= ref[1]
-    low_m = ma <= ref[2]
-    index = 4 * low_m + 2 * low_r + low_f
-    codes = np.array(SEGMENTS, dtype="<U24")
-    out[known] = codes[index[known]]
+    index = 4 * (ma <= ref[2]) + 2 * (ra <= ref[0]) + (fa <= ref[1])
+    out[known] = index[known]
     return out
