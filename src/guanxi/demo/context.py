@@ -7,12 +7,14 @@ import random
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Model, Q
 from django.utils import timezone
-from faker import Faker
+
+if TYPE_CHECKING:  # the demo's generators register at start-up; Faker loads when a demo is made
+    from faker import Faker
 
 
 class TimeWarp:
