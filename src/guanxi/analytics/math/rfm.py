@@ -61,7 +61,7 @@ def _rank_score(values: NDArray, bins: int) -> NDArray:
         return out
     # number of strictly smaller values = position of the first equal value in sorted order
     # (one sort and linear passes: a million binary searches cost several times more)
-    order = np.argsort(v, kind="stable")
+    order = np.argsort(v)  # any order among equal values: only the first of each run counts
     ranked = v[order]
     pos = np.arange(v.size)
     first = np.empty(v.size, dtype=bool)
