@@ -119,7 +119,8 @@ class CustomerScore(models.Model):
     monetary = models.FloatField(_("mean repeat purchase"), null=True)
     # the R, F and M scores (1–5) as one number, 100·R + 10·F + M (e.g. 534): sorts as the triple does
     rfm_code = models.SmallIntegerField(_("RFM scores"), default=0)
-    rfm_segment = models.CharField(_("RFM segment"), max_length=24, blank=True)
+    # the segment as its position in analytics.math.rfm.SEGMENTS (NULL: not scored); see rfm_segment
+    rfm_segment_no = models.SmallIntegerField(_("RFM segment"), null=True)
     # BG/NBD and Gamma-Gamma
     p_alive = models.FloatField(_("probability alive"), null=True)
     clv = models.FloatField(_("customer lifetime value (12 months)"), null=True)
@@ -140,6 +141,18 @@ class CustomerScore(models.Model):
     # stored: each stored column costs about a second per run at a million customers, and the
     # formulas are cheap for the rows of one page. The customer's x, t_x and T are frequency,
     # age_days - recency_days and age_days.
+
+    @property
+    def rfm_segment(self) -> str:
+        """The segment's code (``important_value`` …), '' when not scored."""
+        from .math.rfm import SEGMENTS
+
+        no = self.rfm_segment_no
+        return SEGMENTS[no] if no is not None and 0 <= no < len(SEGMENTS) else ""
+
+    @rfm_segment.setter
+    def rfm_segment(self, code: str) -> None:
+        self.rfm_segment_no = segment_no(code)
 
     @property
     def r_score(self) -> int:
@@ -178,6 +191,13 @@ class CustomerScore(models.Model):
         if "_derived_figures" not in self.__dict__:
             derive(self.run, [self])
         return self.__dict__["_derived_figures"]
+
+
+def segment_no(code: str) -> int | None:
+    """The stored number of an RFM segment code (None for '' or an unknown code)."""
+    from .math.rfm import SEGMENTS
+
+    return SEGMENTS.index(code) if code in SEGMENTS else None
 
 
 def derive(run: AnalyticsRun, scores: list[CustomerScore]) -> list[CustomerScore]:

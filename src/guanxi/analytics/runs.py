@@ -343,8 +343,8 @@ def _compute_and_store(run: AnalyticsRun) -> dict:
     }
     per_segment = np.bincount(segment_index, minlength=len(rfm.SEGMENTS) + 1)
     figures["rfm"] = {s: int(per_segment[i]) for i, s in enumerate(rfm.SEGMENTS)}
-    # the labels as an array of the same few string objects (cheap to list and to bind)
-    segments = np.array([*rfm.SEGMENTS, ""], dtype=object)[segment_index]
+    # stored as the position in SEGMENTS, NULL when not scored
+    segments = np.array([*range(len(rfm.SEGMENTS)), None], dtype=object)[segment_index]
     classes = np.array(["A", "B", "C"], dtype=object)[(classes == "B") + 2 * (classes == "C")]
     figures["churn"] = {
         "at_risk": int((risk >= 50).sum()),
@@ -444,7 +444,7 @@ def _col(a: np.ndarray, digits: int | None = None) -> list:
 
 
 def _store_scores(
-    run, snap, model, classes, rank, value, cumulative, recency, r, f, m, segments, risk, reasons, timings
+    run, snap, model, classes, rank, value, cumulative, recency, r, f, m, segment_no, risk, reasons, timings
 ) -> None:
     """One row per customer, in customer order (an append to the table and its one index), with
     one prepared ``executemany`` over an iterator of tuples. Only what lists sort or filter by and
@@ -462,7 +462,7 @@ def _store_scores(
         "frequency": snap.x.tolist(),
         "monetary": _col(snap.repeat_mean, 2),
         "rfm_code": (100 * r.astype(np.int64) + 10 * f + m).tolist(),
-        "rfm_segment": segments.tolist(),
+        "rfm_segment_no": segment_no.tolist(),
         "p_alive": _col(model["p_alive"], 6),
         "clv": _col(model["clv"], 2),
         "churn_risk": _col(risk, 2),

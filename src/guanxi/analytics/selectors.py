@@ -532,11 +532,16 @@ def rfm_grid(user: User, run: AnalyticsRun | None) -> dict[str, Any]:
     """Customers, value and mean R/F/M per segment, laid out as the 2 × 4 grid."""
 
     def compute():
-        qs = scores(user, run, "aggregate").values("rfm_segment")
+        qs = scores(user, run, "aggregate").values("rfm_segment_no")
         agg = qs.annotate(
             customers=Count("id"), value=Coalesce(Sum("abc_value"), 0.0), clv=Coalesce(Sum("clv"), 0.0)
         )
-        return {r["rfm_segment"]: {k: r[k] for k in ("customers", "value", "clv")} for r in agg}
+        return {
+            (SEGMENTS[r["rfm_segment_no"]] if r["rfm_segment_no"] is not None else ""): {
+                k: r[k] for k in ("customers", "value", "clv")
+            }
+            for r in agg
+        }
 
     every = _cached(user, run, "aggregate", "rfm_grid", compute) if run is not None else {}
     agg = {k: v for k, v in every.items() if k}
@@ -581,9 +586,9 @@ def rfm_counts(user: User, run: AnalyticsRun | None) -> list[dict[str, Any]]:
 
 
 def rfm_queryset(user: User, run, *, segment: str = "", owner: Any = None, action: str = "view") -> QuerySet:
-    qs = scores(user, run, action).exclude(rfm_segment="")
+    qs = scores(user, run, action).filter(rfm_segment_no__isnull=False)
     if segment in SEGMENTS:
-        qs = qs.filter(rfm_segment=segment)
+        qs = qs.filter(rfm_segment_no=SEGMENTS.index(segment))
     return _owner_filter(qs, owner)
 
 
