@@ -21,17 +21,8 @@ from guanxi.sales.models import Order, OrderLine, ProductMonth, PurchaseDay, Pur
 HEAD = ["订单号", "客户编号", "客户名称", "下单日期", "产品", "数量", "单价", "金额", "渠道", "成本", "备注"]
 
 
-@pytest.fixture(autouse=True)
-def _data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path / "data"
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    from django.utils import translation
-
-    with translation.override("en"):
-        yield
+# the same surroundings as test_imports.py: a data directory per test, English messages
+from test_imports import _data_dir, _english  # noqa: E402, F401
 
 
 def write_csv(tmp_path: Path, rows: list[list], name: str = "f.csv", newline: str = "\n") -> Path:

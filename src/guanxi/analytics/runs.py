@@ -14,9 +14,7 @@ applied to the customers with set-based SQL.
 from __future__ import annotations
 
 import datetime
-import itertools
 import logging
-import sqlite3
 import time
 from typing import Any
 
@@ -26,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core.errors import Forbidden, ValidationFailed
+from guanxi.imports import bulk
 from guanxi.org.models import Role
 from guanxi.sales.models import to_day
 
@@ -446,10 +445,10 @@ def _col(a: np.ndarray, digits: int | None = None) -> list:
 def _store_scores(
     run, snap, model, classes, rank, value, cumulative, recency, r, f, m, segment_no, risk, reasons, timings
 ) -> None:
-    """One row per customer, in customer order (an append to the table and its one index), with
-    one prepared ``executemany`` over an iterator of tuples. Only what lists sort or filter by and
-    what the derived figures need is stored (see ``CustomerScore``): the row's width is most of
-    the cost at a million customers."""
+    """One row per customer, in customer order (an append to the table and its one index), through
+    the bulk insert the imports use (COPY on PostgreSQL, statements of many rows on SQLite). Only
+    what lists sort or filter by and what the derived figures need is stored (see
+    ``CustomerScore``): the row's width is most of the cost at a million customers."""
     t = time.perf_counter()
     columns = {
         "customer_id": snap.customer_id.tolist(),
@@ -468,54 +467,15 @@ def _store_scores(
         "churn_risk": _col(risk, 2),
         "churn_reasons": reasons.tolist(),
     }
-    names = ["run_id", *columns]
-    rows = zip(itertools.repeat(run.pk), *columns.values())
     timings["store_prepare"] = round(time.perf_counter() - t, 3)
     t = time.perf_counter()
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with (
-                connection.cursor() as cur,
-                cur.copy(f"COPY analytics_customerscore ({', '.join(names)}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            _sqlite_insert_many("analytics_customerscore", names, rows)
+        bulk.insert(
+            "analytics_customerscore", list(columns), zip(*columns.values(), strict=True), {"run_id": run.pk}
+        )
         timings["store_insert"] = round(time.perf_counter() - t, 3)
         t = time.perf_counter()
     timings["store_commit"] = round(time.perf_counter() - t, 3)
-
-
-def _sqlite_insert_many(table: str, names: list[str], rows) -> None:
-    """Insert ``rows`` (an iterable of tuples) with statements of many rows each,
-    ``INSERT … VALUES (…), (…), …``, through the driver's own cursor (Django's wrapper would
-    convert every row's parameters again). A third faster than one row per statement: the
-    per-statement work of the driver and the engine is shared by the rows of a statement."""
-    connection.ensure_connection()
-    raw = connection.connection
-    per = max(1, min(100, raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(names)))
-    one = "(" + ", ".join("?" * len(names)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(names)}) VALUES "
-    rows = iter(rows)
-    rest: list = []
-
-    def statements():
-        nonlocal rest
-        while True:
-            chunk = list(itertools.islice(rows, per))
-            if len(chunk) < per:
-                rest = chunk
-                return
-            yield list(itertools.chain.from_iterable(chunk))
-
-    cur = raw.cursor()
-    try:
-        cur.executemany(head + ", ".join([one] * per), statements())
-        if rest:
-            cur.execute(head + ", ".join([one] * len(rest)), list(itertools.chain.from_iterable(rest)))
-    finally:
-        cur.close()
 
 
 def apply_abc_classes(run: AnalyticsRun) -> int:
