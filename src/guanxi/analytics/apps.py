@@ -12,12 +12,12 @@ class AnalyticsConfig(AppConfig):
         from guanxi.org import access
         from guanxi.today import registry as today_registry
 
-        from . import demo, models, rules, today
+        from . import models, rules
 
         access.register(models.AnalyticsRun, rules.run_rule)
         access.register(models.CustomerScore, rules.score_rule)
-        today_registry.register(today.churn_section)
-        demo_registry.register("analytics", demo.generate, order=90)
+        today_registry.register("guanxi.analytics.today:churn_section")
+        demo_registry.register("analytics", "guanxi.analytics.demo:generate", order=90)
 
 
 # the label of the navigation link in templates/base.html (kept here so that this app's catalogue has it)

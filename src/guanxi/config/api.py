@@ -5,15 +5,36 @@
 - 409 for a stale ``version``; 403 for an action the caller's role does not allow
 """
 
+import json
+
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.docs import Swagger, _csrf_needed
 
 from guanxi.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from guanxi.org.auth import BearerToken, Session
 
+
+class BundledSwagger(Swagger):
+    """Swagger UI from ninja's own templates and static files (found through the settings'
+    template and static directories; ninja is not an installed app, see settings.NINJA_DIR):
+    ninja would otherwise fall back to its CDN page, and these machines have no CDN."""
+
+    def render_page(self, request, api, **kwargs):
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": _csrf_needed(api),
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
+    docs=BundledSwagger(),
     title="Guanxi API",
     version="1",
     description="Guanxi CRM. Authenticate with `Authorization: Bearer <token>` (`guanxi token create USER`).",

@@ -12,6 +12,7 @@ Environment variables:
   GUANXI_REDIS_URL      background-job queue and shared cache on Redis (else SQLite / file cache)
 """
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -21,6 +22,10 @@ from django.core.exceptions import ImproperlyConfigured
 from guanxi.core.mailurl import email_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # the guanxi package
+# django-ninja's bundled Swagger UI (templates and static files, no CDN) for /api/v1/docs, found
+# without importing the package: listed as an app, ninja (and pydantic) would be imported by every
+# command at start-up (a third of a second) when only the web server's URLs need them
+NINJA_DIR = Path(importlib.util.find_spec("ninja").origin).parent
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -62,7 +67,6 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "simple_history",
     "axes",
-    "ninja",  # serves its bundled Swagger UI (no CDN) for /api/v1/docs
     "guanxi.core",
     "guanxi.org",
     "guanxi.customers",
@@ -96,7 +100,7 @@ WSGI_APPLICATION = "guanxi.config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates", NINJA_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -170,7 +174,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]  # vendored htmx/Bootstrap/icons and guanxi/ css+js
+# vendored htmx/Bootstrap/icons and guanxi/ css+js; ninja/ (Swagger UI)
+STATICFILES_DIRS = [BASE_DIR / "static", NINJA_DIR / "static"]
 try:  # the data directory holds the database, collected static files and uploads
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:

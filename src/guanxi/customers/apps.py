@@ -11,10 +11,10 @@ class CustomersConfig(AppConfig):
         from guanxi.org import access
         from guanxi.today import registry
 
-        from . import rules, today
+        from . import rules
         from .models import Contact, Customer, RevenueReasonRequest
 
         access.register(Customer, rules.customer_rule)
         access.register(Contact, rules.contact_rule)
         access.register(RevenueReasonRequest, rules.revenue_reason_rule)
-        registry.register(today.reasons_owed_section)
+        registry.register("guanxi.customers.today:reasons_owed_section")

@@ -7,6 +7,9 @@ class DemoConfig(AppConfig):
     verbose_name = "Demo data"
 
     def ready(self) -> None:
-        # The generators of the organisation and the customers register themselves on import;
-        # later apps register theirs from their own apps.py (guanxi.demo.registry.register).
-        from . import customers, org  # noqa: F401
+        # the generators of the organisation and the customers; later apps register theirs from
+        # their own apps.py (guanxi.demo.registry.register), each imported only when a demo loads
+        from . import registry
+
+        registry.register("org", "guanxi.demo.org:generate", order=10)
+        registry.register("customers", "guanxi.demo.customers:generate", order=20)

@@ -31,7 +31,7 @@ from guanxi.customers.models import (
 )
 from guanxi.customers.validators import normalize_phone
 
-from . import registry, vocab
+from . import vocab
 from .context import DemoContext
 
 # --- small generators ------------------------------------------------------------------------------
@@ -1115,6 +1115,3 @@ def generate(ctx: DemoContext) -> dict[str, int]:
         "reasons asked": RevenueReasonRequest.objects.count(),
         "reasons explained": explained,
     }
-
-
-registry.register("customers", generate, order=20)

@@ -7,7 +7,7 @@ import datetime
 from guanxi.org import services as org_services
 from guanxi.org.models import Department, Role, Team, User
 
-from . import registry, vocab
+from . import vocab
 from .context import DemoContext
 
 DEMO_PASSWORD = "demo"
@@ -97,6 +97,3 @@ def generate(ctx: DemoContext) -> dict[str, int]:
             managers[dept_key] = users[username]
     ctx.state.update(users=users, departments=departments, teams=teams, reps=reps_by_dept, managers=managers)
     return {"departments": len(departments), "teams": len(teams), "users": len(users), "deputies": 1}
-
-
-registry.register("org", generate, order=10)

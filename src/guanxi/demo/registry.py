@@ -3,7 +3,10 @@
 An app adds its demo data by registering a generator at startup (from its ``apps.py``)::
 
     from guanxi.demo import registry
-    registry.register("sales", demo.generate, order=40)
+    registry.register("sales", "guanxi.sales.demo:generate", order=40)
+
+The generator may be given as ``"module:function"``: it is imported when the demo is loaded, not
+at every start of the server or of a command (the demo modules pull in Faker and large tables).
 
 A generator is ``fn(ctx: DemoContext) -> dict[str, int] | None``: it writes through the app's
 services, reads what earlier generators left in ``ctx.state``, and returns counts for the summary.
@@ -14,6 +17,7 @@ move them from "now" to that moment afterwards (see ``context.TimeWarp``).
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,10 +33,22 @@ class Generator:
 _generators: dict[str, Generator] = {}
 
 
-def register(name: str, fn: Callable[[Any], dict[str, int] | None], order: int = 100) -> None:
-    """Register (or replace) the generator ``name``; lower ``order`` runs first."""
-    _generators[name] = Generator(name=name, fn=fn, order=order)
+def register(name: str, fn: Callable[[Any], dict[str, int] | None] | str, order: int = 100) -> None:
+    """Register (or replace) the generator ``name`` (a function or ``"module:function"``); lower
+    ``order`` runs first."""
+    _generators[name] = Generator(name=name, fn=fn, order=order)  # type: ignore[arg-type]
+
+
+def resolve(target: Any) -> Any:
+    """A ``"module:attribute"`` string imported and looked up; anything else as it is."""
+    if isinstance(target, str):
+        module, _, attribute = target.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+    return target
 
 
 def generators() -> list[Generator]:
+    for name, g in list(_generators.items()):
+        if isinstance(g.fn, str):
+            _generators[name] = Generator(name=g.name, fn=resolve(g.fn), order=g.order)
     return sorted(_generators.values(), key=lambda g: (g.order, g.name))

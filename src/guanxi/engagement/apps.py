@@ -20,7 +20,7 @@ class EngagementConfig(AppConfig):
         from guanxi.org import access
         from guanxi.today import registry
 
-        from . import demo, models, rules, signals, today
+        from . import models, rules, signals
 
         for model in (
             models.VisitPlan,
@@ -35,15 +35,9 @@ class EngagementConfig(AppConfig):
         access.register(models.DailySummary, rules.daily_summary_rule)
         access.register(models.MessageTemplate, rules.policy_rule)
         post_save.connect(signals.customer_saved, sender=Customer, dispatch_uid="engagement_customer_saved")
-        for section in (
-            today.visits_due_section,
-            today.missed_section,
-            today.overdue_section,
-            today.care_section,
-            today.summary_section,
-        ):
-            registry.register(section)
-        demo_registry.register("engagement", demo.generate, order=50)
+        for section in ("visits_due", "missed", "overdue", "care", "summary"):
+            registry.register(f"guanxi.engagement.today:{section}_section")
+        demo_registry.register("engagement", "guanxi.engagement.demo:generate", order=50)
         # a first purchase gives the account manager a welcome-gift task (C7)
         from guanxi.sales.hooks import on_first_purchase
 

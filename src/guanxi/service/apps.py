@@ -18,7 +18,7 @@ class ServiceConfig(AppConfig):
         from guanxi.org import access
         from guanxi.today import registry
 
-        from . import checks, demo, rules, today  # noqa: F401  (checks registers itself)
+        from . import checks, rules  # noqa: F401  (checks registers itself)
         from .models import (
             Attachment,
             ImprovementAction,
@@ -34,5 +34,5 @@ class ServiceConfig(AppConfig):
         access.register(ImprovementAction, rules.child_rule)
         access.register(SurveyCampaign, rules.campaign_rule)
         access.register(SurveyInvitation, rules.invitation_rule)
-        registry.register(today.tickets_section)
-        demo_registry.register("service", demo.generate, order=50)
+        registry.register("guanxi.service.today:tickets_section")
+        demo_registry.register("service", "guanxi.service.demo:generate", order=50)

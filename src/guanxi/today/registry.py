@@ -2,7 +2,9 @@
 
 A section is a function ``(user) -> Section | None``; it reads through its own app's selectors (so
 row-level access applies) and returns None when it has nothing to show. Adding a capability's
-section never touches the others: the app calls ``register`` from its ``apps.py``.
+section never touches the others: the app calls ``register`` from its ``apps.py``, with the function
+or its ``"module:function"`` path (imported when Today is first shown, not at every start of a
+command: the sections' modules import their apps' selectors).
 """
 
 from __future__ import annotations
@@ -25,15 +27,24 @@ class Section:
 
 
 SectionFn = Callable[[Any], "Section | None"]
-_sections: list[SectionFn] = []
+_sections: list[SectionFn | str] = []
 
 
-def register(fn: SectionFn) -> SectionFn:
+def register(fn: SectionFn | str) -> SectionFn | str:
     if fn not in _sections:
         _sections.append(fn)
     return fn
 
 
+def _functions() -> list[SectionFn]:
+    from guanxi.demo.registry import resolve
+
+    for i, fn in enumerate(_sections):
+        if isinstance(fn, str):
+            _sections[i] = resolve(fn)
+    return _sections  # type: ignore[return-value]
+
+
 def sections_for(user) -> list[Section]:
-    out = [s for s in (fn(user) for fn in _sections) if s is not None]
+    out = [s for s in (fn(user) for fn in _functions()) if s is not None]
     return sorted(out, key=lambda s: s.order)
