@@ -605,7 +605,7 @@ def test_a_large_load_builds_the_orders_customer_indexes_at_the_end(org, coded, 
     monkeypatch.setattr(orders.bulk, "suspend_indexes", lambda *a: dropped.extend(real(*a)) or dropped)
     job = run(org.admin, "orders", _numbered(tmp_path))
     assert job.state == JobState.DONE
-    assert {name for name, _sql in dropped} == {"order_customer_date", "sales_order_customer_id_798c889f"}
+    assert {name for name, _sql in dropped} == {"order_customer_date"}
     assert indexes() == before
     assert_derived_consistent()
     # a failed import rolls the dropped indexes back too
