@@ -129,3 +129,24 @@ def test_production_static_files_collect_with_hashed_names(tmp_path):
     manifest = (tmp_path / "static" / "staticfiles.json").read_text()
     assert "vendor/htmx-2.0.11/htmx.min.js" in manifest
     assert "bootstrap-icons.woff2" in manifest
+
+
+def test_start_up_leaves_heavy_modules_for_first_use(tmp_path):
+    """Every command starts with ``django.setup()``; the demo generators, the Today sections (and
+    through the analytics section scipy) and the API framework load only when used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, django; django.setup(); "
+        "from guanxi.demo import registry; from guanxi.today import registry as today; "
+        "heavy = [m for m in ('guanxi.demo.customers', 'guanxi.sales.demo', 'guanxi.analytics.today', "
+        "'scipy', 'ninja', 'pydantic') if m in sys.modules]; "
+        "assert not heavy, heavy; "
+        "names = [g.name for g in registry.generators()]; "
+        "assert names[:3] == ['org', 'customers', 'sales'] and callable(registry.generators()[0].fn), names; "
+        "assert all(callable(f) for f in today._functions()); print('ok')"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "guanxi.config.settings", "GUANXI_DATA_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -16,8 +16,8 @@ class AnalyticsConfig(AppConfig):
 
         access.register(models.AnalyticsRun, rules.run_rule)
         access.register(models.CustomerScore, rules.score_rule)
-        today_registry.register("guanxi.analytics.today:churn_section")
-        demo_registry.register("analytics", "guanxi.analytics.demo:generate", order=90)
+        today_registry.register("guanxi.analytics.today.churn_section")
+        demo_registry.register("analytics", "guanxi.analytics.demo.generate", order=90)
 
 
 # the label of the navigation link in templates/base.html (kept here so that this app's catalogue has it)

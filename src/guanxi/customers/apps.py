@@ -17,4 +17,4 @@ class CustomersConfig(AppConfig):
         access.register(Customer, rules.customer_rule)
         access.register(Contact, rules.contact_rule)
         access.register(RevenueReasonRequest, rules.revenue_reason_rule)
-        registry.register("guanxi.customers.today:reasons_owed_section")
+        registry.register("guanxi.customers.today.reasons_owed_section")

@@ -11,5 +11,5 @@ class DemoConfig(AppConfig):
         # their own apps.py (guanxi.demo.registry.register), each imported only when a demo loads
         from . import registry
 
-        registry.register("org", "guanxi.demo.org:generate", order=10)
-        registry.register("customers", "guanxi.demo.customers:generate", order=20)
+        registry.register("org", "guanxi.demo.org.generate", order=10)
+        registry.register("customers", "guanxi.demo.customers.generate", order=20)

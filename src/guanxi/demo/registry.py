@@ -3,9 +3,9 @@
 An app adds its demo data by registering a generator at startup (from its ``apps.py``)::
 
     from guanxi.demo import registry
-    registry.register("sales", "guanxi.sales.demo:generate", order=40)
+    registry.register("sales", "guanxi.sales.demo.generate", order=40)
 
-The generator may be given as ``"module:function"``: it is imported when the demo is loaded, not
+The generator may be given by its dotted path: it is imported when the demo is loaded, not
 at every start of the server or of a command (the demo modules pull in Faker and large tables).
 
 A generator is ``fn(ctx: DemoContext) -> dict[str, int] | None``: it writes through the app's
@@ -17,10 +17,11 @@ move them from "now" to that moment afterwards (see ``context.TimeWarp``).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -34,21 +35,13 @@ _generators: dict[str, Generator] = {}
 
 
 def register(name: str, fn: Callable[[Any], dict[str, int] | None] | str, order: int = 100) -> None:
-    """Register (or replace) the generator ``name`` (a function or ``"module:function"``); lower
+    """Register (or replace) the generator ``name`` (a function or its dotted path); lower
     ``order`` runs first."""
     _generators[name] = Generator(name=name, fn=fn, order=order)  # type: ignore[arg-type]
-
-
-def resolve(target: Any) -> Any:
-    """A ``"module:attribute"`` string imported and looked up; anything else as it is."""
-    if isinstance(target, str):
-        module, _, attribute = target.partition(":")
-        return getattr(importlib.import_module(module), attribute)
-    return target
 
 
 def generators() -> list[Generator]:
     for name, g in list(_generators.items()):
         if isinstance(g.fn, str):
-            _generators[name] = Generator(name=g.name, fn=resolve(g.fn), order=g.order)
+            _generators[name] = Generator(name=g.name, fn=import_string(g.fn), order=g.order)
     return sorted(_generators.values(), key=lambda g: (g.order, g.name))

@@ -36,8 +36,8 @@ class EngagementConfig(AppConfig):
         access.register(models.MessageTemplate, rules.policy_rule)
         post_save.connect(signals.customer_saved, sender=Customer, dispatch_uid="engagement_customer_saved")
         for section in ("visits_due", "missed", "overdue", "care", "summary"):
-            registry.register(f"guanxi.engagement.today:{section}_section")
-        demo_registry.register("engagement", "guanxi.engagement.demo:generate", order=50)
+            registry.register(f"guanxi.engagement.today.{section}_section")
+        demo_registry.register("engagement", "guanxi.engagement.demo.generate", order=50)
         # a first purchase gives the account manager a welcome-gift task (C7)
         from guanxi.sales.hooks import on_first_purchase
 

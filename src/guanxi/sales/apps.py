@@ -21,7 +21,7 @@ class SalesConfig(AppConfig):
             access.register(model, rules.catalogue_rule)
         access.register(models.ProductMonth, rules.product_month_rule)
         # after the customers (20), before visits and tickets (50), which may read the orders
-        demo_registry.register("sales", "guanxi.sales.demo:generate", order=30)
+        demo_registry.register("sales", "guanxi.sales.demo.generate", order=30)
 
 
 # labels of the navigation links in templates/base.html (kept here so that this app's catalogue has them)

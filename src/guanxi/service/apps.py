@@ -34,5 +34,5 @@ class ServiceConfig(AppConfig):
         access.register(ImprovementAction, rules.child_rule)
         access.register(SurveyCampaign, rules.campaign_rule)
         access.register(SurveyInvitation, rules.invitation_rule)
-        registry.register("guanxi.service.today:tickets_section")
-        demo_registry.register("service", "guanxi.service.demo:generate", order=50)
+        registry.register("guanxi.service.today.tickets_section")
+        demo_registry.register("service", "guanxi.service.demo.generate", order=50)

@@ -3,7 +3,7 @@
 A section is a function ``(user) -> Section | None``; it reads through its own app's selectors (so
 row-level access applies) and returns None when it has nothing to show. Adding a capability's
 section never touches the others: the app calls ``register`` from its ``apps.py``, with the function
-or its ``"module:function"`` path (imported when Today is first shown, not at every start of a
+or its dotted path (imported when Today is first shown, not at every start of a
 command: the sections' modules import their apps' selectors).
 """
 
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.module_loading import import_string
 
 
 @dataclass
@@ -37,11 +39,9 @@ def register(fn: SectionFn | str) -> SectionFn | str:
 
 
 def _functions() -> list[SectionFn]:
-    from guanxi.demo.registry import resolve
-
     for i, fn in enumerate(_sections):
         if isinstance(fn, str):
-            _sections[i] = resolve(fn)
+            _sections[i] = import_string(fn)
     return _sections  # type: ignore[return-value]
 
 
