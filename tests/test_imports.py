@@ -600,6 +600,9 @@ def test_a_large_load_builds_the_orders_customer_indexes_at_the_end(org, coded, 
         pytest.skip("SQLite only")
     before = indexes()
     monkeypatch.setattr(orders, "BULK_LOAD_ORDERS", 0)
+    monkeypatch.setattr(
+        orders.orders_columnar, "ENABLED", False
+    )  # the row path's way (see test_imports_columnar)
     dropped = []
     real = orders.bulk.suspend_indexes
     monkeypatch.setattr(orders.bulk, "suspend_indexes", lambda *a: dropped.extend(real(*a)) or dropped)

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection, transaction
 
 from guanxi.customers.models import Customer, RevenueFigure
-from guanxi.imports import orders, orders_fast, services
+from guanxi.imports import orders, orders_columnar, orders_fast, services
 from guanxi.imports.models import JobState
 from guanxi.imports.report import read_report
 from guanxi.sales import summary
@@ -23,6 +23,12 @@ HEAD = ["订单号", "客户编号", "客户名称", "下单日期", "产品", "
 
 # the same surroundings as test_imports.py: a data directory per test, English messages
 from test_imports import _data_dir, _english  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _row_path(monkeypatch):
+    """This file is about the row path: the first load by columns (test_imports_columnar.py) off."""
+    monkeypatch.setattr(orders_columnar, "ENABLED", False)
 
 
 def write_csv(tmp_path: Path, rows: list[list], name: str = "f.csv", newline: str = "\n") -> Path:

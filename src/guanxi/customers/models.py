@@ -267,7 +267,10 @@ class Contact(models.Model):
 class ClassificationChange(models.Model):
     """One change of one classification scheme of one customer: who, when, why (C3)."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="classification_changes")
+    # no index of its own: classchg_customer (customer, -changed_at) serves every lookup by customer
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="classification_changes", db_index=False
+    )
     field = models.CharField(_("scheme"), max_length=30)
     old_value = models.CharField(_("old value"), max_length=30, blank=True)
     new_value = models.CharField(_("new value"), max_length=30, blank=True)
@@ -336,7 +339,10 @@ class CustomerSettings(models.Model):
 class RevenueFigure(models.Model):
     """A customer's revenue for one month. Set directly now; kept by orders once they exist."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="revenue_figures")
+    # no index of its own: the unique (customer, month) serves every lookup by customer
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="revenue_figures", db_index=False
+    )
     period_start = models.DateField(_("month"))
     revenue = models.DecimalField(_("revenue (CNY)"), max_digits=18, decimal_places=2)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -45,6 +45,7 @@ class Stop(Exception):
 
 class BaseImport:
     kind = ""
+    side = None  # a bulk.Side to build tables in beside the import (set by services.run_job)
 
     def __init__(
         self,

@@ -360,3 +360,121 @@ def skip_reference_checks() -> bool:
         return False
     execute("SET LOCAL session_replication_role = replica")
     return True
+
+
+# --- a scratch database for tables built beside the import (SQLite) --------------------------------
+
+
+class Side:
+    """A scratch SQLite file attached to the import's connection, in which a second thread builds
+    whole tables with all their indexes (``SideBuild``) while the import writes the rest; they are
+    then copied in with ``INSERT INTO t SELECT * FROM side.t``, which SQLite carries out page by
+    page into an empty table with the same indexes (its transfer optimisation: no sorting, no
+    index kept current row by row). For the first load of a million customers: their twenty list
+    indexes are built on the other core while the orders are written, and the copy takes a fifth of
+    the time.
+
+    SQLite cannot ATTACH inside a transaction, so the file is attached before the import's
+    transaction, and that transaction begins DEFERRED (``BEGIN IMMEDIATE`` would lock the attached
+    file as well, and the builder could not write it); ``begin`` takes the main database's write
+    lock with the transaction's first statement instead. The file is the builder's alone until it
+    has committed; an import that is killed leaves it behind, and the next one removes it."""
+
+    NAME = "guanxi_side"
+
+    def __init__(self, path):
+        self.path = path
+
+    @classmethod
+    def attach(cls, path) -> Side | None:
+        """Attach a new empty file at ``path`` (None where this is not possible: PostgreSQL, or
+        inside a transaction already)."""
+        if connection.vendor != "sqlite" or connection.in_atomic_block:
+            return None
+        path.unlink(missing_ok=True)
+        path.touch()
+        execute(f"ATTACH DATABASE %s AS {cls.NAME}", [str(path)])
+        return cls(path)
+
+    def detach(self) -> None:
+        try:
+            if not connection.in_atomic_block:
+                execute(f"DETACH DATABASE {self.NAME}")
+        finally:
+            self.path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def begin(self):
+        """Around ``transaction.atomic()``: its BEGIN is DEFERRED (the side file is not locked)."""
+        mode = connection.transaction_mode
+        connection.transaction_mode = "DEFERRED"
+        try:
+            yield
+        finally:
+            connection.transaction_mode = mode
+
+    def lock(self, table: str) -> None:
+        """The main database's write lock, taken by the transaction's first statement (a write
+        that changes nothing), as ``BEGIN IMMEDIATE`` would have taken it."""
+        execute(f'UPDATE "{table}" SET id = id WHERE id < 0')
+
+    def copy(self, table: str) -> None:
+        """The builder's finished table into the main database's (empty) table of the same schema."""
+        with timed(f"copy {table} from the side database"):
+            execute(f'INSERT INTO main."{table}" SELECT * FROM {self.NAME}."{table}"')
+
+
+def schema_of(*tables: str) -> tuple[list[str], list[str]]:
+    """(CREATE TABLE statements, CREATE INDEX statements) of these tables of the main database."""
+    marks = ", ".join(["%s"] * len(tables))
+    rows = fetchall(
+        f"SELECT type, sql FROM main.sqlite_master WHERE tbl_name IN ({marks}) AND sql IS NOT NULL "
+        "AND type IN ('table', 'index') ORDER BY type DESC, name",
+        list(tables),
+    )
+    return [sql for kind, sql in rows if kind == "table"], [sql for kind, sql in rows if kind == "index"]
+
+
+class SideBuild(threading.Thread):
+    """Builds tables in the side file on its own connection: ``steps(db)`` writes the rows (the
+    tables are created from the main database's schema first); the indexes are built after, and the
+    file is committed. Without a journal: it is a scratch file, thrown away if anything fails."""
+
+    def __init__(self, side: Side, tables: Sequence[str], steps):
+        super().__init__(name="import-side-build", daemon=True)
+        self.side, self.steps = side, steps
+        self.create, self.indexes = schema_of(*tables)
+        self.failure: BaseException | None = None
+        self.times: dict[str, float] = {}
+
+    def run(self) -> None:
+        try:
+            db = sqlite3.connect(str(self.side.path), isolation_level=None, check_same_thread=False)
+            try:
+                for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = MEMORY"):
+                    db.execute(f"PRAGMA {pragma}")
+                db.execute("PRAGMA cache_size = -1048576")
+                db.execute("BEGIN")
+                for sql in self.create:
+                    db.execute(sql)
+                start = time.thread_time()
+                self.steps(db)
+                self.times[f"{BACKGROUND}side database: rows"] = time.thread_time() - start
+                start = time.thread_time()
+                for sql in self.indexes:
+                    db.execute(sql)
+                self.times[f"{BACKGROUND}side database: indexes"] = time.thread_time() - start
+                db.execute("COMMIT")
+            finally:
+                db.close()
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread by result()
+            self.failure = e
+
+    def result(self) -> None:
+        """Wait for the build; raise what it raised."""
+        with timed("wait for the side database"):
+            self.join()
+        for label, seconds in self.times.items():
+            TIMES[label] = TIMES.get(label, 0.0) + seconds
+        if self.failure is not None:
+            raise self.failure

@@ -63,7 +63,7 @@ from guanxi.customers.models import Customer
 from guanxi.sales import summary
 from guanxi.sales.models import Channel, DeliveryState, Order, OrderLine, Product, ProductCategory
 
-from . import bulk, orders_fast
+from . import bulk, orders_columnar, orders_fast
 from .base import SEARCH_TERMS_INLINE, BaseImport
 from .values import MONEY_LIMIT, DateCache, Invalid, choice_index, parse_choice, parse_number
 
@@ -205,6 +205,11 @@ class OrdersImport(BaseImport):
         self.extra_customers: set[int] = set()  # customers whose orders left them (for the refresh)
         self.products_touched: set[int] = set()  # products whose months are recomputed by SQL
         self.product_months: dict[tuple[int, str], list] = {}  # (product, month) → what this import adds
+        self.writer = None
+        if orders_columnar.applicable(self) and orders_columnar.run(self):
+            self.counts["customers_created"] = len(self.new_customers)
+            self.counts["invalid_rows"] = self.report.bad_rows
+            return self.counts
         self.suspended = self._suspend_indexes()
         self.writer = bulk.Writer() if self.writing and bulk.parallel() else None
         try:
@@ -999,15 +1004,25 @@ def customer_defaults(now) -> dict[str, object]:
 def write_created_history(lo: int, hi: int, user_id: int, now, reason: str) -> None:
     """The audit-trail ("+") records and the lifecycle-stage history of customers lo…hi, just
     inserted in bulk, copied from their rows by the database itself."""
+    bulk.execute(*history_statement(lo, hi, user_id, now, reason))
+    bulk.execute(*classification_statement(lo, hi, user_id, now, reason))
+
+
+def history_statement(lo: int, hi: int, user_id: int, now, reason: str) -> tuple[str, list]:
+    """The audit-trail ("+") records of customers lo…hi (SQL with %s marks, parameters)."""
     history = Customer.history.model
     cols = [f.column for f in history._meta.concrete_fields if not f.name.startswith("history_")]
-    bulk.execute(
+    return (
         f"INSERT INTO {history._meta.db_table} ({', '.join(cols)}, history_date, history_change_reason, "
         f"history_type, history_user_id) SELECT {', '.join(cols)}, %s, %s, '+', %s FROM customers_customer "
         f"WHERE id BETWEEN %s AND %s",
         [now, reason, user_id, lo, hi],
     )
-    bulk.execute(
+
+
+def classification_statement(lo: int, hi: int, user_id: int, now, reason: str) -> tuple[str, list]:
+    """The lifecycle-stage history of customers lo…hi (SQL with %s marks, parameters)."""
+    return (
         "INSERT INTO customers_classificationchange (customer_id, field, old_value, new_value, "
         "changed_by_id, changed_at, reason) SELECT id, 'lifecycle_stage', '', lifecycle_stage, %s, %s, %s "
         "FROM customers_customer WHERE id BETWEEN %s AND %s",

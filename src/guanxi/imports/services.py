@@ -16,6 +16,7 @@ import logging
 import shutil
 import time
 import uuid
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -286,10 +287,15 @@ def run_job(job_id: int, progress=None) -> ImportJob:
             )
             with no_gc():
                 fk_were_on = bulk.foreign_keys_off()
+                # a first load of orders may build its new customers on the other core (bulk.Side)
+                side = _side(job) if job.kind == "orders" and not options.dry_run else None
+                importer.side = side
                 try:
                     bulk.TIMES.clear()
                     started = time.perf_counter()
-                    with bulk.big_cache(), transaction.atomic():
+                    with bulk.big_cache(), side.begin() if side else nullcontext(), transaction.atomic():
+                        if side:
+                            side.lock(ImportJob._meta.db_table)
                         importer.run()
                         failed = bool(report) and not options.skip_invalid
                         if failed or options.dry_run:
@@ -298,6 +304,8 @@ def run_job(job_id: int, progress=None) -> ImportJob:
                     bulk.TIMES["commit"] = time.perf_counter() - worked
                     bulk.TIMES["total"] = time.perf_counter() - started
                 finally:
+                    if side:
+                        side.detach()
                     if fk_were_on:
                         bulk.foreign_keys_on()
             gc.collect()
@@ -344,6 +352,19 @@ def run_job(job_id: int, progress=None) -> ImportJob:
 
         tasks.build_search_terms(job.pk, *importer.search_ids)
     return job
+
+
+def _side(job: ImportJob) -> bulk.Side | None:
+    """A scratch database for the job (SQLite); files that killed imports left behind go."""
+    folder = imports_dir()
+    for stale in folder.glob("side-*.sqlite3"):
+        try:
+            other = int(stale.stem.removeprefix("side-"))
+        except ValueError:
+            continue
+        if other != job.pk and not ImportJob.objects.filter(pk=other, state=JobState.RUNNING).exists():
+            stale.unlink(missing_ok=True)
+    return bulk.Side.attach(folder / f"side-{job.pk}.sqlite3")
 
 
 def import_file(

@@ -239,7 +239,10 @@ class PurchaseDay(models.Model):
     """A customer's purchases on one day (see the module docstring). Orders with a negative amount
     (returns) count in ``returns``, not as a purchase."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # no index of its own: the unique (customer, day) serves every lookup by customer
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     day = models.IntegerField()  # days since 1970-01-01
     amount = models.DecimalField(max_digits=16, decimal_places=2)  # purchases (orders with amount >= 0)
     cost = models.DecimalField(max_digits=16, decimal_places=2, default=0)
