@@ -53,7 +53,9 @@ def import_both(org, path, monkeypatch, actor=None, **options) -> list[tuple]:
     return out
 
 
-def test_a_first_load_by_columns_gives_what_the_row_path_gives(org, tmp_path, monkeypatch, taken):
+@pytest.mark.parametrize("chunk", [7, 500_000])
+def test_a_first_load_by_columns_gives_what_the_row_path_gives(org, tmp_path, monkeypatch, taken, chunk):
+    monkeypatch.setattr(orders_columnar, "LINE_CHUNK", chunk)
     path = write_csv(tmp_path, generated())
     columns, rows = import_both(org, path, monkeypatch, create_customers=True)
     assert taken == [True]

@@ -36,7 +36,11 @@ of them when the database had no orders before); the product months get what the
 add to them, summed while the rows stream by (the products of changed or withdrawn orders are
 recomputed with ``summary.refresh_products``). Either way they equal a full refresh afterwards.
 
-Speed (the benchmark: 10M lines, 1M customers created, into an empty database): the main thread
+A first load (a UTF-8 CSV into a database without orders) goes column by column instead
+(``orders_columnar``): read by Arrow, checked per column, written in bulk, the derived tables
+computed from the arrays; it hands any file it is not sure of to the path below untouched.
+
+Speed of the path below (10M lines, 1M customers created, into an empty database): the main thread
 reads and checks; a batch of a well-formed file is checked column by column (``orders_fast``: the
 same result for about a third less CPU time; the row-by-row code takes over for any batch it is
 not sure of); a second thread writes each batch (``bulk.Writer``: on SQLite one

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime
 import os
-from itertools import repeat
 
 import numpy as np
 from django.db import connection
@@ -59,6 +58,7 @@ FIELDS = {
     "gift",
     "note",
 }
+LINE_CHUNK = 500_000
 _PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
 
 
@@ -487,52 +487,40 @@ def _write(imp, plan: dict) -> None:
         suspend.append(("sales_order", "order_date"))
     suspended = _suspend(suspend)
     with timed("insert orders"):
-        bulk.insert(
+        _insert(
             "sales_order",
-            (
-                "id",
-                "number",
-                "order_date",
-                "channel",
-                "delivery_state",
-                "amount",
-                "cost",
-                "note",
-                "customer_id",
-            ),
-            zip(
-                oids.tolist(),
-                gnums,
-                giso,
-                chan_codes,
-                state_codes,
-                gamount,
-                gcost,
-                gnote,
-                gcid.tolist(),
-                strict=True,
-            ),
+            {
+                "id": oids.tolist(),
+                "number": gnums,
+                "order_date": giso,
+                "channel": chan_codes,
+                "delivery_state": state_codes,
+                "amount": gamount,
+                "cost": gcost,
+                "note": gnote,
+                "customer_id": gcid.tolist(),
+            },
             {"batch_id": imp.batch_id, "created_at": imp.now, "created_by_id": imp.actor.pk},
         )
     imp.progress(n, 0.6)
     with timed("insert order lines"):
-        gift_col = (
-            [plan["gifts"][0][i] for i in plan["gifts"][1].tolist()] if plan["gifts"] else repeat("", n)
-        )
-        bulk.insert(
-            "sales_orderline",
-            ("order_id", "product_id", "quantity", "unit_price", "amount", "cost", "gift"),
-            zip(
-                oids[ool].tolist(),
-                _nullable_ids(pids),
-                qty.tolist(),
-                _nullable(price),
-                amount.tolist(),
-                _nullable(cost),
-                gift_col,
-                strict=False,
-            ),
-        )
+        line_oid = oids[ool]
+        no_pid, no_price, no_cost = (pids < 0).all(), np.isnan(price).all(), np.isnan(cost).all()
+        gifts = plan["gifts"]
+        for a in range(0, n, LINE_CHUNK):  # a chunk at a time: fewer Python objects alive at once
+            b = min(n, a + LINE_CHUNK)
+            _insert(
+                "sales_orderline",
+                {
+                    "order_id": line_oid[a:b].tolist(),
+                    "product_id": [None] if no_pid else _nullable_ids(pids[a:b]),
+                    "quantity": qty[a:b].tolist(),
+                    "unit_price": [None] if no_price else _nullable(price[a:b]),
+                    "amount": amount[a:b].tolist(),
+                    "cost": [None] if no_cost else _nullable(cost[a:b]),
+                    "gift": [gifts[0][i] for i in gifts[1][a:b].tolist()] if gifts else [""],
+                },
+            )
     imp.progress(n, 0.75)
     if os.environ.get("GUANXI_IMPORT_TEST_PAUSE"):
         _test_pause()  # the test of an interrupted import kills the process here
@@ -652,6 +640,22 @@ def _finish_side_customers(imp, builder) -> None:
     else:
         imp.search_ids = [lo, hi]
         imp.search_deferred = True
+
+
+def _insert(table: str, columns: dict[str, list], constants: dict | None = None) -> None:
+    """``bulk.insert`` of columns given as lists; a column whose cells are all the same (or given as
+    one value) goes as a constant instead of once per row."""
+    constants = dict(constants or {})
+    varying: dict[str, list] = {}
+    for name, values in columns.items():
+        first = values[0] if values else 0
+        if (first is None or isinstance(first, str)) and (  # (numbers keep their types per row)
+            len(values) == 1 or values.count(first) == len(values)
+        ):
+            constants[name] = first
+            continue
+        varying[name] = values
+    bulk.insert(table, tuple(varying), zip(*varying.values(), strict=True), constants)
 
 
 def _ascending(x: np.ndarray) -> bool:

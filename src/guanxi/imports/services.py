@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import shutil
 import time
 import uuid
@@ -355,7 +356,10 @@ def run_job(job_id: int, progress=None) -> ImportJob:
 
 
 def _side(job: ImportJob) -> bulk.Side | None:
-    """A scratch database for the job (SQLite); files that killed imports left behind go."""
+    """A scratch database for the job (SQLite; not with ``GUANXI_IMPORT_SIDE=0``); files that
+    killed imports left behind go."""
+    if os.environ.get("GUANXI_IMPORT_SIDE", "1") == "0":
+        return None
     folder = imports_dir()
     for stale in folder.glob("side-*.sqlite3"):
         try:
