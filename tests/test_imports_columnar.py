@@ -363,3 +363,55 @@ def test_products_by_code_or_name_as_the_row_path_finds_them(org, tmp_path, monk
     assert taken == [True] and columns[0] == JobState.DONE, columns[2]
     assert columns == by_rows
     assert columns[1]["products_created"] == 2
+
+
+def test_a_code_column_without_names_names_new_customers_after_their_codes(org, tmp_path, monkeypatch, taken):
+    rows = [[c for i, c in enumerate(r) if i != 2] for r in generated(seed=16, orders_n=30)]
+    columns, by_rows = import_both(org, write_csv(tmp_path, rows), monkeypatch, create_customers=True)
+    assert taken == [True] and columns[0] == JobState.DONE, columns[2]
+    assert columns == by_rows
+    assert ("K1", "K1") in [(c[0], c[1]) for c in columns[3]["customers"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_side_build_creates_the_customers_in_place(org, tmp_path, monkeypatch):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from guanxi.imports import bulk, models, orders
+
+    monkeypatch.setattr(orders, "CUSTOMERS_BULK_LOAD", 1)
+    real_init = bulk.SideBuild.__init__
+
+    def init(self, *args):
+        real_init(self, *args)
+
+        def steps(db):
+            raise OSError("No space left on device")
+
+        self.steps = steps
+
+    monkeypatch.setattr(bulk.SideBuild, "__init__", init)
+    # files of killed imports: one whose job is gone, one of a job marked running but untouched for
+    # hours (both removed), one of a job running now (kept)
+    old_job = models.ImportJob.objects.create(kind="orders", created_by=org.admin, state=JobState.RUNNING)
+    live_job = models.ImportJob.objects.create(kind="orders", created_by=org.admin, state=JobState.RUNNING)
+    gone = models.imports_dir() / "side-999998.sqlite3"
+    old = models.imports_dir() / f"side-{old_job.pk}.sqlite3"
+    live = models.imports_dir() / f"side-{live_job.pk}.sqlite3"
+    for f in (gone, old, live):
+        f.write_bytes(b"x")
+    __import__("os").utime(old, (0, 0))
+    job = services.import_file(
+        actor=org.admin,
+        kind="orders",
+        path=write_csv(tmp_path, generated(seed=22)),
+        options={"create_customers": True},
+    )
+    assert job.state == JobState.DONE, job.message
+    assert job.counts["customers_created"] == 12 and Customer.objects.count() == 12
+    assert Customer.history.filter(history_type="+").count() == 12
+    assert not gone.exists() and not old.exists() and live.exists()
+    assert not (models.imports_dir() / f"side-{job.pk}.sqlite3").exists()
+    live.unlink()
+    with connection.cursor() as cur:
+        assert cur.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import logging
 import os
 import queue
 import sqlite3
@@ -254,17 +255,21 @@ def big_cache():
     if connection.vendor != "sqlite":
         yield
         return
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        memory = 4 << 30
-    kib = max(64 << 10, min(4 << 20, memory // 4 >> 10))
+    kib = max(64 << 10, min(4 << 20, memory() // 4 >> 10))
     before = fetchall("PRAGMA cache_size")[0][0]
     execute(f"PRAGMA cache_size = -{int(kib)}")
     try:
         yield
     finally:
         execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def memory() -> int:
+    """The machine's memory in bytes (4 GB where it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4 << 30
 
 
 class Ids:
@@ -391,15 +396,20 @@ class Side:
         inside a transaction already)."""
         if connection.vendor != "sqlite" or connection.in_atomic_block:
             return None
+        if any(row[1] == cls.NAME for row in fetchall("PRAGMA database_list")):
+            execute(f"DETACH DATABASE {cls.NAME}")  # left by an import that failed half-way
         path.unlink(missing_ok=True)
         path.touch()
         execute(f"ATTACH DATABASE %s AS {cls.NAME}", [str(path)])
         return cls(path)
 
     def detach(self) -> None:
+        """Detach and remove the file; never raises (the import's own outcome matters more)."""
         try:
             if not connection.in_atomic_block:
                 execute(f"DETACH DATABASE {self.NAME}")
+        except Exception:  # noqa: BLE001 - e.g. the connection was closed and opened again
+            logging.getLogger(__name__).warning("could not detach the side database", exc_info=True)
         finally:
             self.path.unlink(missing_ok=True)
 
@@ -446,14 +456,21 @@ class SideBuild(threading.Thread):
         self.create, self.indexes = schema_of(*tables)
         self.failure: BaseException | None = None
         self.times: dict[str, float] = {}
+        self.db: sqlite3.Connection | None = None
+        self.cancelled = False
 
     def run(self) -> None:
         try:
-            db = sqlite3.connect(str(self.side.path), isolation_level=None, check_same_thread=False)
+            db = self.db = sqlite3.connect(str(self.side.path), isolation_level=None, check_same_thread=False)
             try:
-                for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = MEMORY"):
+                for pragma in (
+                    "journal_mode = OFF",
+                    "synchronous = OFF",
+                    "temp_store = MEMORY",
+                    "foreign_keys = OFF",
+                ):
                     db.execute(f"PRAGMA {pragma}")
-                db.execute("PRAGMA cache_size = -1048576")
+                db.execute(f"PRAGMA cache_size = -{max(64 << 10, min(1 << 20, memory() // 16 >> 10))}")
                 db.execute("BEGIN")
                 for sql in self.create:
                     db.execute(sql)
@@ -462,6 +479,8 @@ class SideBuild(threading.Thread):
                 self.times[f"{BACKGROUND}side database: rows"] = time.thread_time() - start
                 start = time.thread_time()
                 for sql in self.indexes:
+                    if self.cancelled:
+                        raise RuntimeError("side build cancelled")
                     db.execute(sql)
                 self.times[f"{BACKGROUND}side database: indexes"] = time.thread_time() - start
                 db.execute("COMMIT")
@@ -469,6 +488,14 @@ class SideBuild(threading.Thread):
                 db.close()
         except BaseException as e:  # noqa: BLE001 - handed to the main thread by result()
             self.failure = e
+
+    def cancel(self) -> None:
+        """Stop the build (the import failed): the statement under way is interrupted."""
+        self.cancelled = True
+        if self.db is not None:
+            with contextlib.suppress(Exception):
+                self.db.interrupt()
+        self.join(timeout=60)
 
     def result(self) -> None:
         """Wait for the build; raise what it raised."""

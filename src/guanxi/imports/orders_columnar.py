@@ -25,6 +25,7 @@ orders, and the run writes (not a dry run).
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 
 import numpy as np
@@ -40,6 +41,7 @@ from .bulk import timed
 from .values import EPOCH, MONEY_LIMIT
 
 ENABLED = True  # the tests switch it off to compare with the row path
+log = logging.getLogger(__name__)
 
 FIELDS = {
     "order_number",
@@ -80,19 +82,28 @@ def applicable(imp) -> bool:
         and set(imp.col) <= FIELDS
         and "order_date" in imp.col
         and (imp.i_code >= 0 or imp.i_name >= 0)
+        # the whole file is held in memory (about three times its size at the peak)
+        and getattr(table, "size", 0) <= bulk.memory() // 8
     )
 
 
 def run(imp) -> bool:
     """Import the whole file this way (True), or do nothing and leave it to the row path (False)."""
+    import pyarrow as pa
+
     try:
         with timed("read the file (columns)"):
             cols = _read(imp)
         with timed("check the columns"):
             plan = _check(imp, cols)
-    except Doubt:
+    except (Doubt, pa.ArrowException):
         return False
-    _write(imp, plan)
+    try:
+        _write(imp, plan)
+    except BaseException:
+        if getattr(imp, "side_builder", None) is not None:
+            imp.side_builder.cancel()
+        raise
     return True
 
 
@@ -327,12 +338,12 @@ def _customers(imp, cols, key_values: list[str], key_idx) -> dict:
         new_arr = np.array(new, dtype=np.int64)
         new_arr = new_arr[np.argsort(first_row[new_arr], kind="stable")]
         new = new_arr.tolist()
-        if by_name:
+        if by_name or "customer_name" not in cols:  # (no name column: named after the code)
             names = [key_values[i] for i in new]
         else:
             names = [s.strip() for s in cols["customer_name"].take(first_row[new_arr]).to_pylist()]
-            if any(len(key_values[i]) > 64 for i in new):
-                raise Doubt
+        if not by_name and any(len(key_values[i]) > 64 for i in new):
+            raise Doubt
         if any(not s or len(s) > 200 for s in names):
             raise Doubt
     return {"found": found, "new": new, "names": names, "values": key_values}
@@ -431,7 +442,7 @@ def _write(imp, plan: dict) -> None:
         code = None if imp.by_name else key_values[i]
         imp.new_customers.append((cid, code, name, owner.pk, owner.department_id, owner.team_id))
     gcid = cid_of[plan["key_idx"][starts]]
-    builder = _side_customers(imp)
+    builder = imp.side_builder = _side_customers(imp)
 
     # lines' costs: given, else the product's unit cost × quantity (negative for a return)
     qty, price, amount, cost = plan["qty"], plan["price"], plan["amount"], plan["cost"]
@@ -603,7 +614,9 @@ def _side_customers(imp):
     if bulk.fetchall("SELECT EXISTS (SELECT 1 FROM customers_customer)")[0][0]:
         return None  # the copy into a table that has rows would keep every index current row by row
     history = Customer.history.model._meta.db_table
-    history_from = (bulk.fetchall(f'SELECT MAX(history_id) FROM "{history}"')[0][0] or 0) + 1
+    seq = bulk.fetchall("SELECT seq FROM main.sqlite_sequence WHERE name = %s", [history])
+    top = bulk.fetchall(f'SELECT MAX(history_id) FROM "{history}"')[0][0] or 0
+    history_from = max(top, seq[0][0] if seq else 0) + 1
     ids = [r[0] for r in rows]
     lo, hi = min(ids), max(ids)
     constants = customer_defaults(imp.now)
@@ -627,7 +640,12 @@ def _side_customers(imp):
 def _finish_side_customers(imp, builder) -> None:
     from .orders import classification_statement, write_search_terms
 
-    builder.result()
+    try:
+        builder.result()
+    except Exception:
+        log.warning("building the new customers in the side database failed: created in place", exc_info=True)
+        imp._create_customers()
+        return
     history = Customer.history.model._meta.db_table
     imp.side.copy("customers_customer")
     imp.side.copy(history)
@@ -816,4 +834,4 @@ def _derive_products(imp, pids, qty, amount, cost, line_day, line_live) -> None:
 
 
 def _money(x: np.ndarray) -> list[float]:
-    return x.tolist()
+    return np.round(x, 2).tolist()

@@ -288,10 +288,11 @@ def run_job(job_id: int, progress=None) -> ImportJob:
             )
             with no_gc():
                 fk_were_on = bulk.foreign_keys_off()
-                # a first load of orders may build its new customers on the other core (bulk.Side)
-                side = _side(job) if job.kind == "orders" and not options.dry_run else None
-                importer.side = side
+                side = None
                 try:
+                    # a first load of orders may build its new customers on the other core (bulk.Side)
+                    side = _side(job) if job.kind == "orders" and not options.dry_run else None
+                    importer.side = side
                     bulk.TIMES.clear()
                     started = time.perf_counter()
                     with bulk.big_cache(), side.begin() if side else nullcontext(), transaction.atomic():
@@ -305,10 +306,12 @@ def run_job(job_id: int, progress=None) -> ImportJob:
                     bulk.TIMES["commit"] = time.perf_counter() - worked
                     bulk.TIMES["total"] = time.perf_counter() - started
                 finally:
-                    if side:
-                        side.detach()
-                    if fk_were_on:
-                        bulk.foreign_keys_on()
+                    try:
+                        if side:
+                            side.detach()
+                    finally:
+                        if fk_were_on:
+                            bulk.foreign_keys_on()
             gc.collect()
             if table.total_rows is None:
                 job.rows_total = importer.counts["rows"]
@@ -364,9 +367,12 @@ def _side(job: ImportJob) -> bulk.Side | None:
     for stale in folder.glob("side-*.sqlite3"):
         try:
             other = int(stale.stem.removeprefix("side-"))
-        except ValueError:
+            age = time.time() - stale.stat().st_mtime
+        except (ValueError, OSError):
             continue
-        if other != job.pk and not ImportJob.objects.filter(pk=other, state=JobState.RUNNING).exists():
+        # a job still running keeps its file; one whose file has not changed for hours was killed
+        running = ImportJob.objects.filter(pk=other, state=JobState.RUNNING).exists()
+        if other != job.pk and (not running or age > 6 * 3600):
             stale.unlink(missing_ok=True)
     return bulk.Side.attach(folder / f"side-{job.pk}.sqlite3")
 
