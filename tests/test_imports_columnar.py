@@ -320,6 +320,8 @@ def test_many_new_customers_are_built_beside_the_orders(org, tmp_path, monkeypat
     assert len(built) == 1
     assert (job.counts, snapshot()) == by_rows
     assert _indexes("customers_customer", history) == schema
+    names = list(Customer.objects.order_by("pk").values_list("name", flat=True))
+    assert names == sorted(names)  # many new customers get their ids in name order
     k3 = Customer.objects.get(code="K3")
     assert k3.name == "客户K3" and k3.owner_id == org.admin.pk and k3.lifecycle_stage == "signed"
     assert Customer.history.filter(code="K3", history_type="+").count() == 1
