@@ -19,7 +19,7 @@ from guanxi.sales.models import Order, Product
 
 # the same surroundings as test_imports.py: a data directory per test, English messages
 from test_imports import _data_dir, _english  # noqa: F401
-from test_imports_fast import generated, snapshot, write_csv
+from test_imports_fast import BAD_ROWS, generated, snapshot, write_csv
 
 
 @pytest.fixture
@@ -99,25 +99,24 @@ def test_a_second_import_goes_by_rows_and_changes_nothing(org, tmp_path, taken):
     assert snapshot() == before
 
 
+def _fresh(row: list) -> list:
+    """The row as an order of its own (a number the file does not have), so that what is tried is
+    the row's cells, not an order number that comes back."""
+    return ["SO9999", *row[1:]] if row and row[0] == "SO0005" else row
+
+
 @pytest.mark.parametrize(
     "bad",
     [
-        ["SO0005", "K1", "客户K1", "2024-13-01", "轴承", "1", "10", "10", "直销", "", ""],  # no such day
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "x", "10", "10", "直销", "", ""],  # not a number
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "1e99", "直销", "", ""],  # too large
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "", "", "直销", "", ""],  # no amount
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "carrier pigeon", "", ""],
-        ["SO0005", "", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no customer
-        ["SO0005", "K99", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # a new one, no name
-        ["SO0001", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # SO0001 again
-        ["", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no number
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", " 1", "10", "10", "直销", "", ""],  # a space
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "1,000", "1,000", "直销", "", ""],  # 1,000
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "¥10", "10", "直销", "", ""],
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", "x" * 300],
-        [],  # a blank line
-        ["SO0005", "K1"],  # a short row
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", "", "extra"],
+        *(_fresh(r) for r in BAD_ROWS if "新产品" not in r),  # (a new product is no doubt: see below)
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", " 1", "10", "10", "直销", "", ""],  # a space
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "1,000", "1,000", "直销", "", ""],  # 1,000
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "¥10", "10", "直销", "", ""],
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", "", "extra"],
+        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # SO0005 again
+        ["SO9999", "K1", "客户K1", "2024-02-30", "轴承", "1", "10", "10", "直销", "", ""],  # no such day
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "inf", "直销", "", ""],
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "-", "直销", "", ""],
     ],
 )
 @pytest.mark.parametrize("skip_invalid", [False, True])
@@ -125,10 +124,27 @@ def test_a_file_the_column_path_is_not_sure_of_goes_by_rows(
     org, tmp_path, monkeypatch, taken, bad, skip_invalid
 ):
     rows = generated(seed=11, orders_n=30)
-    rows.insert(len(rows) // 2, bad)
+    between = next(i for i, r in enumerate(rows) if r[0] == "SO0015")  # between two orders
+    rows.insert(between, bad)
     path = write_csv(tmp_path, rows)
     columns, by_rows = import_both(org, path, monkeypatch, create_customers=True, skip_invalid=skip_invalid)
     assert taken == [False]
+    assert columns == by_rows
+
+
+@pytest.mark.parametrize(
+    "good",
+    [
+        ["SO9999", "K1", "客户K1", "2024-01-01", "新产品", "1", "10", "10", "直销", "", ""],  # a new product
+        ["SO9999", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", "x" * 300],  # long note
+        ["SO9999", "K99", "新客户", "2024-01-01", "轴承", "-2", "10", "-20", "门店", "", ""],  # a return
+    ],
+)
+def test_an_unusual_but_valid_row_stays_on_the_column_path(org, tmp_path, monkeypatch, taken, good):
+    rows = generated(seed=11, orders_n=30)
+    rows.insert(next(i for i, r in enumerate(rows) if r[0] == "SO0015"), good)
+    columns, by_rows = import_both(org, write_csv(tmp_path, rows), monkeypatch, create_customers=True)
+    assert taken == [True] and columns[0] == JobState.DONE, columns[2]
     assert columns == by_rows
 
 

@@ -20,6 +20,22 @@ from guanxi.sales.models import Order, OrderLine, ProductMonth, PurchaseDay, Pur
 
 HEAD = ["订单号", "客户编号", "客户名称", "下单日期", "产品", "数量", "单价", "金额", "渠道", "成本", "备注"]
 
+# rows a batch checked by column gives back to the row-by-row path (test_imports_columnar.py too)
+BAD_ROWS = [
+    ["SO0005", "K1", "客户K1", "2024-13-01", "轴承", "1", "10", "10", "直销", "", ""],  # no such day
+    ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "x", "10", "10", "直销", "", ""],  # not a number
+    ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "1e99", "直销", "", ""],  # too large
+    ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "", "", "直销", "", ""],  # no amount
+    ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "carrier pigeon", "", ""],
+    ["SO0005", "", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no customer
+    ["SO0005", "K99", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # a new one, no name
+    ["SO0001", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # SO0001 again
+    ["", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no number
+    ["SO0005", "K1", "客户K1", "2024-01-01", "新产品", "1", "10", "10", "直销", "", ""],  # new product
+    [],  # a blank line
+    ["SO0005", "K1"],  # a short row
+]
+
 
 # the same surroundings as test_imports.py: a data directory per test, English messages
 from test_imports import _data_dir, _english  # noqa: E402, F401
@@ -168,23 +184,7 @@ def test_derived_tables_after_the_fast_path_equal_a_full_refresh(org, tmp_path):
     assert snapshot() == before
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        ["SO0005", "K1", "客户K1", "2024-13-01", "轴承", "1", "10", "10", "直销", "", ""],  # no such day
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "x", "10", "10", "直销", "", ""],  # not a number
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "1e99", "直销", "", ""],  # too large
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "", "", "直销", "", ""],  # no amount
-        ["SO0005", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "carrier pigeon", "", ""],
-        ["SO0005", "", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no customer
-        ["SO0005", "K99", "", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # a new one, no name
-        ["SO0001", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # SO0001 again
-        ["", "K1", "客户K1", "2024-01-01", "轴承", "1", "10", "10", "直销", "", ""],  # no number
-        ["SO0005", "K1", "客户K1", "2024-01-01", "新产品", "1", "10", "10", "直销", "", ""],  # new product
-        [],  # a blank line
-        ["SO0005", "K1"],  # a short row
-    ],
-)
+@pytest.mark.parametrize("bad", BAD_ROWS)
 @pytest.mark.parametrize("skip_invalid", [False, True])
 def test_a_batch_the_fast_path_gives_back_is_checked_row_by_row(
     org, tmp_path, monkeypatch, bad, skip_invalid
