@@ -46,6 +46,7 @@ class Stop(Exception):
 class BaseImport:
     kind = ""
     side = None  # a bulk.Side to build tables in beside the import (set by services.run_job)
+    side_builder = None  # the bulk.SideBuild at work in it, if any
 
     def __init__(
         self,

@@ -957,6 +957,11 @@ class OrdersImport(BaseImport):
         if suspended:
             with bulk.timed("build the customers' indexes"):
                 bulk.restore_indexes(suspended)
+        self._search_terms(rows, lo, hi)
+
+    def _search_terms(self, rows: list[tuple], lo: int, hi: int) -> None:
+        """The search terms of the customers created (ids lo…hi): now, or for many of them by a
+        follow-up job."""
         if len(rows) <= SEARCH_TERMS_INLINE:
             with bulk.timed("customers' search terms"):
                 write_search_terms([(r[0], r[2]) for r in rows])

@@ -36,7 +36,7 @@ from guanxi.customers.models import Customer
 from guanxi.sales.models import DeliveryState, Product
 
 from . import bulk
-from .base import SEARCH_TERMS_INLINE, _test_pause
+from .base import _test_pause
 from .bulk import timed
 from .values import EPOCH, MONEY_LIMIT
 
@@ -101,7 +101,7 @@ def run(imp) -> bool:
     try:
         _write(imp, plan)
     except BaseException:
-        if getattr(imp, "side_builder", None) is not None:
+        if imp.side_builder is not None:
             imp.side_builder.cancel()
         raise
     return True
@@ -350,7 +350,8 @@ def _customers(imp, cols, key_values: list[str], key_idx) -> dict:
 
 
 def _products(imp, cols, n: int):
-    """(each distinct product cell pair's plan, each line's index into them) or None."""
+    """The distinct (code, name) pairs of the product columns, each line's index into them, and
+    the order in which the file first names them (None without product columns)."""
     has_code, has_name = "product_code" in cols, "product" in cols
     if not (has_code or has_name):
         return None
@@ -365,21 +366,14 @@ def _products(imp, cols, n: int):
         pairs = [(v.strip(), "") if has_code else ("", v.strip()) for v in vals]
     _u, first_row = np.unique(idx, return_index=True)
     order = np.argsort(first_row, kind="stable")
-    plans: list = [None] * len(pairs)
-    for i in order.tolist():
-        code, name = pairs[i]
-        if not code and not name:
-            plans[i] = ("none",)
-            continue
-        if len(code) > 64 or len(name) > 200:
-            raise Doubt
-        plans[i] = ("find", code, name, int(first_row[i]))
     # as the row path will find or create them, in the same order: a product whose code disagrees
     # with the file's is an error there (those the file creates count as they are made)
     by_code: dict[str, tuple] = {}
     by_name: dict[str, tuple] = {}
     for i in order.tolist():
         code, name = pairs[i]
+        if len(code) > 64 or len(name) > 200:
+            raise Doubt
         if (not code and not name) or (code and code in by_code) or (not code and name in by_name):
             continue
         found = None
@@ -397,7 +391,7 @@ def _products(imp, cols, n: int):
         if name:
             by_name[name] = found
     category = cols.get("category")
-    return {"pairs": pairs, "plans": plans, "idx": idx, "order": order, "category": category}
+    return {"pairs": pairs, "idx": idx, "order": order, "first_row": first_row, "category": category}
 
 
 def _encode_struct(pair):
@@ -467,10 +461,10 @@ def _write(imp, plan: dict) -> None:
             ]
 
     # the orders' amounts and costs: their lines' in file order, rounded
-    gamount = [round(x, 2) for x in _sums(amount, starts, ng).tolist()]
+    gamount = [round(x, 2) for x in np.add.reduceat(amount, starts).tolist()]
     has_cost = ~np.isnan(cost)
-    gcost_raw = _sums(np.where(has_cost, cost, 0.0), starts, ng)
-    gcost_any = np.add.reduceat(has_cost.astype(np.int64), starts) > 0 if n else np.zeros(0, dtype=bool)
+    gcost_raw = np.add.reduceat(np.where(has_cost, cost, 0.0), starts)
+    gcost_any = np.add.reduceat(has_cost.astype(np.int64), starts) > 0
     gcost = [round(x, 2) if a else None for x, a in zip(gcost_raw.tolist(), gcost_any.tolist(), strict=True)]
     gamount_arr = np.array(gamount, dtype=float)
 
@@ -553,21 +547,13 @@ def _write(imp, plan: dict) -> None:
         imp.customer_ids.finish()
     imp.progress(n, 0.9)
 
-    live = (
-        np.array([s != DeliveryState.CANCELLED for s in state_codes], dtype=bool) if ng else np.zeros(0, bool)
-    )
+    live = np.array([s != DeliveryState.CANCELLED for s in state_codes], dtype=bool)
     with timed("derive purchase days, summaries, monthly revenue"):
         _derive_customers(
             imp, cust, gcid, gday, gamount_arr, np.array([x if x is not None else 0.0 for x in gcost]), live
         )
     with timed("derive product months"):
         _derive_products(imp, pids, qty, amount, cost, gday[ool], live[ool])
-
-
-def _sums(x, starts, ng):
-    if ng == 0:
-        return np.zeros(0)
-    return np.add.reduceat(x, starts)
 
 
 def _per_order(choice, starts, ng, default):
@@ -592,10 +578,10 @@ def _resolve_products(imp, plan) -> np.ndarray:
     pid_of = np.full(len(prods["pairs"]), -1, dtype=np.int64)
     category = prods["category"]
     for i in prods["order"].tolist():
-        p = prods["plans"][i]
-        if p[0] == "none":
+        code, name = prods["pairs"][i]
+        if not code and not name:
             continue
-        _f, code, name, row = p
+        row = int(prods["first_row"][i])
         pid = imp.products_by_code.get(code) if code else imp.products_by_name.get(name)
         if pid is None:
             fake_row = [""] * imp.width
@@ -645,7 +631,7 @@ def _side_customers(imp):
 
 
 def _finish_side_customers(imp, builder) -> None:
-    from .orders import classification_statement, write_search_terms
+    from .orders import classification_statement
 
     try:
         builder.result()
@@ -659,12 +645,7 @@ def _finish_side_customers(imp, builder) -> None:
     lo, hi, reason = imp.side_range
     with timed("customers' lifecycle history"):
         bulk.execute(*classification_statement(lo, hi, imp.actor.pk, imp.now, reason))
-    if len(imp.new_customers) <= SEARCH_TERMS_INLINE:
-        with timed("customers' search terms"):
-            write_search_terms([(r[0], r[2]) for r in imp.new_customers])
-    else:
-        imp.search_ids = [lo, hi]
-        imp.search_deferred = True
+    imp._search_terms(imp.new_customers, lo, hi)
 
 
 def _insert(table: str, columns: dict[str, list], constants: dict | None = None) -> None:
