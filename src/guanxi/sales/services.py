@@ -263,15 +263,18 @@ def create_order(*, actor, customer_id: int, data: dict[str, Any]) -> Order:
         for ln in lines:
             ln.order = order
         OrderLine.objects.bulk_create(lines)
-        _after_orders_changed(customer, [order_date], {ln.product_id for ln in lines})
+        if state != DeliveryState.CANCELLED:
+            summary.add_order_to_products(order_date, lines, 1)
+        _after_orders_changed(customer, [order_date])
         if not had_purchase and amount >= 0 and state != DeliveryState.CANCELLED:
             hooks.first_purchase(customer, order)
     return order
 
 
-def _after_orders_changed(customer: Customer, dates, product_ids) -> None:
+def _after_orders_changed(customer: Customer, dates) -> None:
+    """The customer's purchase summary and monthly revenue after a change of its orders (the
+    products' months are changed by the caller, by the order's own lines)."""
     summary.refresh([customer.pk])
-    summary.refresh_products([p for p in product_ids if p])
     from guanxi.customers.models import RevenueFigure
 
     for month in sorted({month_start(d) for d in dates}):
@@ -289,11 +292,12 @@ def set_delivery_state(*, actor, order_id: int, state: str) -> Order:
         raise ValidationFailed.one("delivery_state", _("Choose one of the listed values."))
     with transaction.atomic():
         order = _order_for_change(actor, order_id)
+        was_cancelled = order.delivery_state == DeliveryState.CANCELLED
         order.delivery_state = state
         order.save(update_fields=["delivery_state"])
-        _after_orders_changed(
-            order.customer, [order.order_date], set(order.lines.values_list("product_id", flat=True))
-        )
+        if was_cancelled != (state == DeliveryState.CANCELLED):  # it starts or stops counting
+            summary.add_order_to_products(order.order_date, order.lines.order_by(), 1 if was_cancelled else -1)
+        _after_orders_changed(order.customer, [order.order_date])
     return order
 
 
@@ -301,9 +305,10 @@ def delete_order(*, actor, order_id: int) -> None:
     with transaction.atomic():
         order = _order_for_change(actor, order_id)
         customer, when = order.customer, order.order_date
-        products = set(order.lines.values_list("product_id", flat=True))
+        if order.delivery_state != DeliveryState.CANCELLED:
+            summary.add_order_to_products(when, order.lines.order_by(), -1)
         order.delete()
-        _after_orders_changed(customer, [when], products)
+        _after_orders_changed(customer, [when])
 
 
 # --- invoices and payments -------------------------------------------------------------------------
