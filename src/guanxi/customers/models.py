@@ -64,20 +64,24 @@ class Customer(models.Model):
     customer_since = models.DateField(_("customer since"), null=True, blank=True)
 
     # --- ownership (大客户经理制)
+    # owner, department and team have no single-column index: cust_owner, cust_dept and cust_team
+    # start with them and serve every lookup (and the checks when a user, department or team goes)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="owned_customers",
         verbose_name=_("account manager"),
+        db_index=False,
     )
     # Denormalised from the owner by the services, so that a manager's scope is one indexed column.
     department = models.ForeignKey(
         "org.Department", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-        verbose_name=_("department"),
+        verbose_name=_("department"), db_index=False,
     )  # fmt: skip
     team = models.ForeignKey(
-        "org.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("team")
-    )
+        "org.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("team"), db_index=False,
+    )  # fmt: skip
     account_team = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="team_customers", verbose_name=_("account team")
     )
@@ -140,8 +144,13 @@ class Customer(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
+    # the audit trail is read by customer (id), by time and by who changed it; the indexes the
+    # copied columns would otherwise carry (code, credit code, owner, department, team) serve nothing
     history = HistoricalRecords(
-        excluded_fields=["updated_at"], m2m_fields=[account_team, tags], cascade_delete_history=False
+        excluded_fields=["updated_at"],
+        m2m_fields=[account_team, tags],
+        cascade_delete_history=False,
+        no_db_index=["code", "credit_code", "owner", "department", "team"],
     )
 
     class Meta:
@@ -274,8 +283,14 @@ class ClassificationChange(models.Model):
     field = models.CharField(_("scheme"), max_length=30)
     old_value = models.CharField(_("old value"), max_length=30, blank=True)
     new_value = models.CharField(_("new value"), max_length=30, blank=True)
+    # no index: nothing lists changes by who made them (a user's deletion scans, and that is rare)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     changed_at = models.DateTimeField(default=timezone.now)
     reason = models.TextField(_("reason"), blank=True)

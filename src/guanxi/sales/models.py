@@ -111,8 +111,14 @@ class Order(models.Model):
     cost = models.DecimalField(_("cost (CNY)"), max_digits=16, decimal_places=2, null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     batch_id = models.IntegerField(_("import batch"), null=True, blank=True)
+    # no index: nothing lists orders by who entered them (a user's deletion scans, and that is rare)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -296,7 +296,8 @@ def set_delivery_state(*, actor, order_id: int, state: str) -> Order:
         order.delivery_state = state
         order.save(update_fields=["delivery_state"])
         if was_cancelled != (state == DeliveryState.CANCELLED):  # it starts or stops counting
-            summary.add_order_to_products(order.order_date, order.lines.order_by(), 1 if was_cancelled else -1)
+            sign = 1 if was_cancelled else -1
+            summary.add_order_to_products(order.order_date, order.lines.order_by(), sign)
         _after_orders_changed(order.customer, [order.order_date])
     return order
 
