@@ -40,7 +40,7 @@ T_START = time.perf_counter()
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from lifetimes import BetaGeoFitter, GammaGammaFitter  # noqa: E402
-from lifetimes.utils import summary_data_from_transaction_data  # noqa: E402
+from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 
@@ -87,7 +87,15 @@ def main() -> int:
 
     rep = s[s["frequency"] > 0]
     ggf = GammaGammaFitter(penalizer_coef=0.0)
-    ggf.fit(rep["frequency"], rep["monetary_value"])
+    gg_retried = False
+    try:
+        ggf.fit(rep["frequency"], rep["monetary_value"])
+    except ConvergenceError:
+        # seen on one machine: BFGS stops at the optimum (gradient ~1e-7) with "precision loss" and
+        # lifetimes raises; what an analyst does next: fit again with a looser tolerance (timed)
+        gg_retried = True
+        ggf = GammaGammaFitter(penalizer_coef=0.0)
+        ggf.fit(rep["frequency"], rep["monetary_value"], tol=1e-6)
     lap("gg")
 
     s["p_alive"] = bgf.conditional_probability_alive(s["frequency"], s["recency"], s["T"])
@@ -131,6 +139,7 @@ def main() -> int:
         "repeat_customers": len(rep),
         "bgnbd": {k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
         "gg": {k: float(gp[k]) for k in ("p", "q", "v")},
+        "gg_retried_with_tol_1e-6": gg_retried,
         "abc_counts": {k: int(v) for k, v in abc.value_counts().sort_index().items()},
         "segments": {k: int(v) for k, v in rfm["segment"].value_counts().sort_index().items()},
         "versions": {
