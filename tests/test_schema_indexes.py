@@ -16,7 +16,11 @@ pytestmark = pytest.mark.django_db
 def _indexes(table: str) -> dict[str, list[str]]:
     with connection.cursor() as cur:
         found = connection.introspection.get_constraints(cur, table)
-    return {name: c["columns"] for name, c in found.items() if (c["index"] or c["unique"]) and not c["primary_key"]}
+    return {
+        name: c["columns"]
+        for name, c in found.items()
+        if (c["index"] or c["unique"]) and not c["primary_key"]
+    }
 
 
 def _leading(table: str) -> dict[str, list[list[str]]]:
@@ -29,7 +33,7 @@ def _leading(table: str) -> dict[str, list[list[str]]]:
 def test_no_single_column_index_where_a_composite_serves_or_nothing_reads():
     history = Customer.history.model._meta.db_table
     gone = {
-        Customer._meta.db_table: ["owner_id", "department_id", "team_id"],
+        Customer._meta.db_table: ["owner_id", "team_id"],
         history: ["code", "credit_code", "owner_id", "department_id", "team_id"],
         Order._meta.db_table: ["created_by_id"],
         ClassificationChange._meta.db_table: ["changed_by_id"],
@@ -42,7 +46,8 @@ def test_no_single_column_index_where_a_composite_serves_or_nothing_reads():
     # and author, the orders by customer and date
     lead = _leading(Customer._meta.db_table)
     assert {"owner_id", "department_id", "team_id"} <= set(lead)
-    assert all(len(cols) > 1 for c in ("owner_id", "department_id", "team_id") for cols in lead[c])
+    assert all(len(cols) > 1 for c in ("owner_id", "team_id") for cols in lead[c])
+    assert ["department_id"] in lead["department_id"]  # a manager's search reads it (measured)
     assert {"id", "history_date", "history_user_id"} <= set(_leading(history))
     assert {"customer_id", "order_date", "number"} <= set(_leading(Order._meta.db_table))
 
@@ -58,11 +63,9 @@ def _plan(qs) -> str:
         return " ".join(str(r) for r in cur.fetchall())
 
 
-@pytest.mark.parametrize(
-    ("field", "index"), [("owner", "cust_owner"), ("department", "cust_dept"), ("team", "cust_team")]
-)
-def test_a_lookup_by_owner_department_or_team_reads_the_list_index(org, field, index):
-    value = {"owner": org.rep1a, "department": org.rep1a.department, "team": org.rep1a.team}[field]
+@pytest.mark.parametrize(("field", "index"), [("owner", "cust_owner"), ("team", "cust_team")])
+def test_a_lookup_by_owner_or_team_reads_the_list_index(org, field, index):
+    value = {"owner": org.rep1a, "team": org.rep1a.team}[field]
     assert index in _plan(Customer.objects.filter(**{field: value}).values("pk"))
 
 

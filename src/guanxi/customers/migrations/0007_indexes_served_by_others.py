@@ -1,8 +1,8 @@
-"""Indexes that serve nothing go. The customers' owner, department and team: cust_owner, cust_dept and
-cust_team start with those columns. The audit trail's copies of the code, credit code, owner,
-department and team: the trail is read by customer, by time and by who made the change. The
-classification changes' author: nothing lists changes by author. An import of a million customers
-writes each of these a million times."""
+"""Indexes that serve nothing go. The customers' owner and team: cust_owner and cust_team start
+with those columns (the department keeps its own index: a manager's search reads it). The audit
+trail's copies of the code, credit code, owner, department and team: the trail is read by customer,
+by time and by who made the change. The classification changes' author: nothing lists changes by
+author. An import of a million customers writes each of these a million times."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -31,19 +31,6 @@ class Migration(migrations.Migration):
                         on_delete=django.db.models.deletion.SET_NULL,
                         related_name="+",
                         to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="customer",
-                    name="department",
-                    field=models.ForeignKey(
-                        blank=True,
-                        db_index=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="org.department",
-                        verbose_name="department",
                     ),
                 ),
                 migrations.AlterField(
@@ -131,11 +118,6 @@ class Migration(migrations.Migration):
                 drop_indexes(
                     [
                         ("customers_customer_owner_id_fbb2798e", "customers_customer", '"owner_id"'),
-                        (
-                            "customers_customer_department_id_738c8343",
-                            "customers_customer",
-                            '"department_id"',
-                        ),
                         ("customers_customer_team_id_677425ba", "customers_customer", '"team_id"'),
                         (
                             "customers_historicalcustomer_code_943a3df4",
