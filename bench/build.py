@@ -321,7 +321,8 @@ class Generator:
         need = sm["need"]()
         r = rnd.random()
         v.update({
-            "id": cid, "kind": "company", "name": name, "short_name": short_name, "credit_code": credit,
+            "id": cid, "code": f"C{cid:07d}", "kind": "company", "name": name, "short_name": short_name,
+            "credit_code": credit,
             "industry": industry, "province": province, "city": city_part + "市",
             "address": f"{province}{city_part}市{sm['district']()}{sm['road']()}{int(r * 998) + 1}号",
             "employees": employees, "annual_revenue": revenue,
