@@ -893,16 +893,7 @@ class OrdersImport(BaseImport):
             for (pid, month), (q, r, c, n) in self.product_months.items()
             if pid not in full
         ]
-        for i in range(0, len(rows), 5000):
-            bulk.executemany(
-                "INSERT INTO sales_productmonth (product_id, month, quantity, revenue, cost, lines) "
-                "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (product_id, month) DO UPDATE SET "
-                "quantity = sales_productmonth.quantity + excluded.quantity, "
-                "revenue = sales_productmonth.revenue + excluded.revenue, "
-                "cost = sales_productmonth.cost + excluded.cost, "
-                "lines = sales_productmonth.lines + excluded.lines",
-                rows[i : i + 5000],
-            )
+        summary.add_to_product_months(rows)
         if full:
             summary.refresh_products(sorted(full))
 

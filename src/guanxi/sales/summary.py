@@ -158,10 +158,23 @@ def add_order_to_products(order_date: datetime.date, lines: Iterable, sign: int)
         return
     month = order_date.replace(day=1)
     ids = sorted(per)  # always the same order of rows, so that two writers wait instead of deadlocking
-    with connection.cursor() as cur:
-        for pid in ids:
-            q, a, c, n = (sign * x for x in per[pid])
+    add_to_product_months([(pid, month, *(sign * x for x in per[pid])) for pid in ids])
+    if sign < 0:
+        with connection.cursor() as cur:
             cur.execute(
+                "DELETE FROM sales_productmonth WHERE month = %s AND lines <= 0 AND product_id IN ("
+                + ",".join(["%s"] * len(ids))
+                + ")",
+                [month, *ids],
+            )
+
+
+def add_to_product_months(rows: Sequence[tuple]) -> None:
+    """Add ``(product_id, month, quantity, revenue, cost, lines)`` to the products' monthly figures
+    (a row is created where there is none)."""
+    with connection.cursor() as cur:
+        for i in range(0, len(rows), 5000):
+            cur.executemany(
                 """INSERT INTO sales_productmonth (product_id, month, quantity, revenue, cost, lines)
                 VALUES (%s, %s, %s, %s, %s, %s)
                 ON CONFLICT (product_id, month) DO UPDATE SET
@@ -169,12 +182,5 @@ def add_order_to_products(order_date: datetime.date, lines: Iterable, sign: int)
                     revenue = sales_productmonth.revenue + excluded.revenue,
                     cost = sales_productmonth.cost + excluded.cost,
                     lines = sales_productmonth.lines + excluded.lines""",
-                [pid, month, q, a, c, n],
-            )
-        if sign < 0:
-            cur.execute(
-                "DELETE FROM sales_productmonth WHERE month = %s AND lines <= 0 AND product_id IN ("
-                + ",".join(["%s"] * len(ids))
-                + ")",
-                [month, *ids],
+                rows[i : i + 5000],
             )
