@@ -1,14 +1,17 @@
 """Browser test of recording an order: a rep opens a customer's card, records an order with two
 lines (a product's list price filled in by htmx, a line added by htmx) and sees it in the card's
-sales section. Skips without /usr/bin/chromium, fails under CI (tests/browser_support.py)."""
+sales section; the department's manager then sees it in the product's sales by month, in English
+and in Chinese. Skips without /usr/bin/chromium, fails under CI (tests/browser_support.py)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 
 import factories
 from browser_support import log_in
-from guanxi.sales.models import Order
+from guanxi.sales.models import Order, Product
 from test_sales_services import make_catalogue
 
 
@@ -51,3 +54,26 @@ def test_rep_records_an_order_with_two_lines_and_sees_it_on_the_card(browser_pag
     expect(section).to_contain_text(str(order))
     expect(section).to_contain_text("¥164,400.00")
     expect(section).to_contain_text("Revenue, last 12 months")
+
+    # the manager sees the order in the product's sales by month (kept by the order's own lines),
+    # in English and, with the same session, in Chinese
+    motor = Product.objects.get(code="SP-101")
+    base = page.url.split("/customers/")[0]
+    session = None
+    for locale, lang, heading in (("en-US", "en", "Sales by month"), ("zh-CN", "zh", "每月销售")):
+        context = page.context.browser.new_context(
+            locale=locale, base_url=base, viewport={"width": 1400, "height": 900}, storage_state=session
+        )
+        manager = context.new_page()
+        if session is None:
+            log_in(manager, "manager1")
+            session = context.storage_state()
+        manager.goto(f"/sales/products/{motor.pk}/")
+        expect(manager.locator("main")).to_contain_text(heading)
+        expect(manager.locator("main")).to_contain_text("14,400")  # 3 × 4,800 in this month
+        if os.environ.get("GUANXI_SCREENSHOTS"):
+            manager.screenshot(
+                path=os.path.join(os.environ["GUANXI_SCREENSHOTS"], f"product-months-{lang}.png"),
+                full_page=True,
+            )
+        context.close()
