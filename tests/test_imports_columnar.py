@@ -433,3 +433,65 @@ def test_a_failed_side_build_creates_the_customers_in_place(org, tmp_path, monke
     live.unlink()
     with connection.cursor() as cur:
         assert cur.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def _pragmas(db) -> tuple:
+    return tuple(
+        db.execute(f"PRAGMA {p}").fetchone()[0]
+        for p in ("temp_store", "cache_size", "cache_spill", "threads")
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_indexes_are_built_by_a_sorter_in_cache_sized_runs(monkeypatch):
+    """SQLite: an index dropped for a load is built again with the sorter allowed to write runs to
+    temporary files, a small page cache (the runs' size) and worker threads, with spilling of dirty
+    pages turned off; every setting is put back after."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from guanxi.imports import bulk
+
+    with bulk.big_cache(), transaction.atomic():  # as the import's service does
+        db = bulk.raw()
+        db.execute("PRAGMA cache_size = -262144")
+        before = _pragmas(db)
+        assert before[0] == 2  # our connections keep temporary data in memory
+        saved = bulk.suspend_indexes("sales_orderline", "product_id")
+        assert [name for name, _sql in saved] and "product_id" in saved[0][1]
+        seen = []
+        real = bulk.execute
+
+        def execute(sql, params=None):
+            if sql.startswith("CREATE INDEX"):
+                seen.append(_pragmas(db))
+            return real(sql, params)
+
+        monkeypatch.setattr(bulk, "execute", execute)
+        bulk.restore_indexes(saved)
+        assert len(seen) == 1
+        store, cache, spill, threads = seen[0]
+        assert store == 0 and cache == -bulk.INDEX_SORT_KIB and threads >= 1
+        assert spill == 0  # dirty pages are not spilled meanwhile
+        assert _pragmas(db) == before
+        names = [r[1] for r in db.execute("PRAGMA index_list(sales_orderline)").fetchall()]
+        assert saved[0][0] in names
+
+
+@pytest.mark.django_db
+def test_an_index_build_beside_a_temporary_table_keeps_the_settings():
+    """SQLite refuses to change ``temp_store`` while a temporary table is open: the build then runs
+    with the connection's settings as they were, and does not fail."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from guanxi.imports import bulk
+
+    with transaction.atomic():
+        db = bulk.raw()
+        db.execute("CREATE TEMP TABLE scratch (x)")
+        db.execute("INSERT INTO scratch VALUES (1)")
+        before = _pragmas(db)
+        with bulk.index_builds(db):
+            assert _pragmas(db) == before
+            db.execute("CREATE INDEX scratch_x ON scratch (x)")
+        assert _pragmas(db) == before
+        db.execute("DROP TABLE scratch")

@@ -257,11 +257,23 @@ def big_cache():
         return
     kib = max(64 << 10, min(4 << 20, memory() // 4 >> 10))
     before = fetchall("PRAGMA cache_size")[0][0]
+    release_temp_database()
     execute(f"PRAGMA cache_size = -{int(kib)}")
     try:
         yield
     finally:
         execute(f"PRAGMA cache_size = {int(before)}")
+
+
+def release_temp_database() -> None:
+    """Close the connection's temporary database (SQLite; outside a transaction), which SQLite
+    requires before it lets ``temp_store`` change inside one (``index_builds``): switching the
+    setting away and back does it. Guanxi keeps no temporary tables between statements."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        return
+    store = fetchall("PRAGMA temp_store")[0][0]
+    execute(f"PRAGMA temp_store = {1 if store == 2 else 2}")
+    execute(f"PRAGMA temp_store = {store}")
 
 
 def memory() -> int:
@@ -349,8 +361,56 @@ def suspend_indexes(table: str, first_column: str | None = None) -> list[tuple[s
 
 
 def restore_indexes(saved: list[tuple[str, str]]) -> None:
-    for _name, sql in saved:
-        execute(sql)
+    if not saved:
+        return
+    with index_builds(raw()):
+        for _name, sql in saved:
+            execute(sql)
+
+
+# the sorter's run size while indexes are built: runs this size sort within the CPU's caches
+INDEX_SORT_KIB = 4096
+
+
+@contextlib.contextmanager
+def index_builds(db: sqlite3.Connection):
+    """Settings of SQLite connection ``db`` under which CREATE INDEX on millions of rows sorts
+    several times faster (measured: 10M keys in 3.7–4.2 s against 17.4–18.4 s).
+
+    SQLite sorts the keys of a new index with its external merge sorter. With ``temp_store =
+    MEMORY`` (our connections' setting) the sorter never writes runs to temporary files, so the keys
+    of the whole table are sorted as one linked list in memory, and merging lists far larger than
+    the CPU's caches waits on memory at nearly every step. With temporary files allowed and a small
+    page cache (the run size follows ``cache_size``), the sorter sorts cache-sized runs, on
+    ``threads`` worker threads, and merges them by streaming. Spilling is turned off meanwhile
+    (``cache_spill``), so the transaction's dirty pages stay in memory as before, above the small
+    cache; everything is put back after. SQLite refuses to change ``temp_store`` inside a transaction while
+    the connection's temporary database is open (``release_temp_database`` closes it before the
+    import's transaction): then the build runs with the settings it had."""
+    pragma = lambda name: db.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
+    cache, spill, threads, store = (
+        pragma("cache_size"),
+        pragma("cache_spill"),
+        pragma("threads"),
+        pragma("temp_store"),
+    )
+    try:
+        db.execute("PRAGMA temp_store = DEFAULT")
+    except sqlite3.Error:
+        yield
+        return
+    try:
+        db.execute(
+            "PRAGMA cache_spill = OFF"
+        )  # (a number would set the threshold, and its low byte the switch)
+        db.execute(f"PRAGMA cache_size = -{INDEX_SORT_KIB}")
+        db.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
+        yield
+    finally:
+        db.execute(f"PRAGMA cache_size = {cache}")
+        db.execute(f"PRAGMA cache_spill = {'ON' if spill else 'OFF'}")  # the threshold was left as it was
+        db.execute(f"PRAGMA threads = {threads}")
+        db.execute(f"PRAGMA temp_store = {store}")
 
 
 def skip_reference_checks() -> bool:
@@ -478,10 +538,11 @@ class SideBuild(threading.Thread):
                 self.steps(db)
                 self.times[f"{BACKGROUND}side database: rows"] = time.thread_time() - start
                 start = time.thread_time()
-                for sql in self.indexes:
-                    if self.cancelled:
-                        raise RuntimeError("side build cancelled")
-                    db.execute(sql)
+                with index_builds(db):
+                    for sql in self.indexes:
+                        if self.cancelled:
+                            raise RuntimeError("side build cancelled")
+                        db.execute(sql)
                 self.times[f"{BACKGROUND}side database: indexes"] = time.thread_time() - start
                 db.execute("COMMIT")
             finally:
