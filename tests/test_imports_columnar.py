@@ -495,3 +495,24 @@ def test_an_index_build_beside_a_temporary_table_keeps_the_settings():
             db.execute("CREATE INDEX scratch_x ON scratch (x)")
         assert _pragmas(db) == before
         db.execute("DROP TABLE scratch")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_temporary_table_made_during_an_index_build_does_not_fail_it():
+    """A temporary table created while the index builds keeps SQLite from switching ``temp_store``
+    back inside the transaction: the build still succeeds, and the import's cache settings put it
+    back once the transaction is over."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from guanxi.imports import bulk
+
+    db = bulk.raw()
+    before = _pragmas(db)
+    with bulk.big_cache():
+        with transaction.atomic():
+            with bulk.index_builds(db):
+                db.execute("CREATE TEMP TABLE scratch (x)")
+                db.execute("CREATE INDEX scratch_x ON scratch (x)")
+            assert db.execute("PRAGMA temp_store").fetchone()[0] == 0  # could not be switched back
+            db.execute("DROP TABLE scratch")
+    assert _pragmas(db) == before

@@ -259,10 +259,13 @@ def big_cache():
     before = fetchall("PRAGMA cache_size")[0][0]
     release_temp_database()
     execute(f"PRAGMA cache_size = -{int(kib)}")
+    store = fetchall("PRAGMA temp_store")[0][0]
     try:
         yield
     finally:
         execute(f"PRAGMA cache_size = {int(before)}")
+        if not connection.in_atomic_block:
+            execute(f"PRAGMA temp_store = {store}")
 
 
 def release_temp_database() -> None:
@@ -384,9 +387,9 @@ def index_builds(db: sqlite3.Connection):
     page cache (the run size follows ``cache_size``), the sorter sorts cache-sized runs, on
     ``threads`` worker threads, and merges them by streaming. Spilling is turned off meanwhile
     (``cache_spill``), so the transaction's dirty pages stay in memory as before, above the small
-    cache; everything is put back after. SQLite refuses to change ``temp_store`` inside a transaction while
-    the connection's temporary database is open (``release_temp_database`` closes it before the
-    import's transaction): then the build runs with the settings it had."""
+    cache; everything is put back after. SQLite refuses to change ``temp_store`` inside a
+    transaction while the connection's temporary database is open (``release_temp_database``
+    closes it before the import's transaction): then the build runs with the settings it had."""
     pragma = lambda name: db.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: E731
     cache, spill, threads, store = (
         pragma("cache_size"),
@@ -400,17 +403,17 @@ def index_builds(db: sqlite3.Connection):
         yield
         return
     try:
-        db.execute(
-            "PRAGMA cache_spill = OFF"
-        )  # (a number would set the threshold, and its low byte the switch)
+        # OFF, not a number: a number sets the threshold, and its low byte the switch (1 << 20: off)
+        db.execute("PRAGMA cache_spill = OFF")
         db.execute(f"PRAGMA cache_size = -{INDEX_SORT_KIB}")
         db.execute(f"PRAGMA threads = {min(4, os.cpu_count() or 1)}")
         yield
     finally:
         db.execute(f"PRAGMA cache_size = {cache}")
-        db.execute(f"PRAGMA cache_spill = {'ON' if spill else 'OFF'}")  # the threshold was left as it was
+        db.execute(f"PRAGMA cache_spill = {'ON' if spill else 'OFF'}")  # the threshold is unchanged
         db.execute(f"PRAGMA threads = {threads}")
-        db.execute(f"PRAGMA temp_store = {store}")
+        with contextlib.suppress(sqlite3.Error):  # refused if a temporary table appeared meanwhile:
+            db.execute(f"PRAGMA temp_store = {store}")  # then big_cache puts it back after the import
 
 
 def skip_reference_checks() -> bool:
