@@ -400,6 +400,10 @@ def index_builds(db: sqlite3.Connection):
     try:
         db.execute("PRAGMA temp_store = DEFAULT")
     except sqlite3.Error:
+        switched = False
+    else:
+        switched = True
+    if not switched:  # (the build outside the handler: its own errors are not chained to this one)
         yield
         return
     try:
